@@ -1,0 +1,46 @@
+import { api, type ApiErrorBody, type Envelope } from '../../shared/api';
+import { isApiChannel } from '../../shared/channels';
+import { describeProblem, problemsFromZod } from '../../shared/schemaError';
+import { LabNotFoundError } from '../services/labCatalog';
+import type { ApiHandlers } from './handlers';
+
+// Every transport (Electron IPC, the web host's WebSocket, tests) calls this one
+// function: it checks the channel and the request against the contract, runs the
+// handler, checks what the handler returns, and turns every failure into an error value.
+
+export type Logger = (message: string) => void;
+
+export async function dispatch(
+  handlers: ApiHandlers,
+  channel: unknown,
+  request: unknown,
+  log: Logger = () => {},
+): Promise<Envelope<unknown>> {
+  if (!isApiChannel(channel)) {
+    const name = typeof channel === 'string' ? `"${channel.slice(0, 64)}"` : `a ${typeof channel}`;
+    return fail({ code: 'unknown-channel', message: `unknown API channel ${name}; expected one of ${Object.keys(api).join(', ')}` }, log);
+  }
+  const parsed = api[channel].request.safeParse(request);
+  if (!parsed.success) {
+    const details = problemsFromZod(parsed.error).map(describeProblem).join('; ');
+    return fail({ code: 'bad-request', message: `${channel}: the request does not fit the contract: ${details}` }, log);
+  }
+  try {
+    const value = await (handlers[channel] as (r: unknown) => Promise<unknown>)(parsed.data);
+    const checked = api[channel].response.safeParse(value);
+    if (!checked.success) {
+      const details = problemsFromZod(checked.error).map(describeProblem).join('; ');
+      return fail({ code: 'internal', message: `${channel}: the response does not fit the contract: ${details}` }, log);
+    }
+    return { ok: true, value: checked.data };
+  } catch (err) {
+    if (err instanceof LabNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
+    const message = err instanceof Error ? err.message : String(err);
+    return fail({ code: 'internal', message: `${channel}: ${message}` }, log);
+  }
+}
+
+function fail(error: ApiErrorBody, log: Logger): Envelope<never> {
+  log(`api: ${error.code}: ${error.message}`);
+  return { ok: false, error };
+}

@@ -1,0 +1,81 @@
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, net, protocol, session, type WebFrameMain } from 'electron';
+import { IPC_CHANNEL } from '../shared/channels';
+import { dispatch } from './api/dispatch';
+import { DATA_DIR_ENV } from './services/dataDir';
+import { createServices } from './services';
+import { resolveStatic, SECURITY_HEADERS } from './services/staticFiles';
+
+// The Electron glue, kept thin: everything it calls is tested without Electron.
+// The renderer is served from the app's own `dmalab://app/` origin (not file://),
+// sandboxed, isolated, with the one IPC channel of the typed API.
+
+const SCHEME = 'dmalab';
+const APP_ORIGIN = `${SCHEME}://app`;
+
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+const dataDirOverride = process.env[DATA_DIR_ENV];
+if (dataDirOverride !== undefined && dataDirOverride.trim() !== '') app.setPath('userData', resolve(dataDirOverride));
+
+const services = createServices(app.getAppPath());
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const rendererOrigin = devServerUrl === undefined ? APP_ORIGIN : new URL(devServerUrl).origin;
+
+function isTrustedFrame(frame: WebFrameMain | null): boolean {
+  return frame !== null && new URL(frame.url).origin === rendererOrigin;
+}
+
+function createWindow(): void {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 800,
+    title: 'DMA Lab',
+    show: false,
+    webPreferences: {
+      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(devServerUrl ?? `${APP_ORIGIN}/index.html`);
+}
+
+void app.whenReady().then(() => {
+  protocol.handle(SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const file = url.host === 'app' ? await resolveStatic(services.paths.rendererDir, url.pathname) : null;
+    if (file === null) return new Response('not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file.path).toString());
+    return new Response(response.body, { headers: { 'Content-Type': file.contentType, ...SECURITY_HEADERS } });
+  });
+
+  ipcMain.handle(IPC_CHANNEL, (event, channel: unknown, request: unknown) => {
+    if (!isTrustedFrame(event.senderFrame)) {
+      return { ok: false, error: { code: 'bad-request', message: 'calls are accepted only from the app window' } };
+    }
+    return dispatch(services.handlers, channel, request, (m) => console.error(m));
+  });
+
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event, url) => {
+    if (new URL(url).origin !== rendererOrigin) event.preventDefault();
+  });
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

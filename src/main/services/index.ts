@@ -1,0 +1,16 @@
+import { createApiHandlers, type ApiHandlers } from '../api/handlers';
+import { appPaths, type AppPaths } from './appPaths';
+import { LabCatalog } from './labCatalog';
+
+/** The services the app, the web host and the CLI share; none of them needs Electron. */
+export interface Services {
+  paths: AppPaths;
+  catalog: LabCatalog;
+  handlers: ApiHandlers;
+}
+
+export function createServices(root: string): Services {
+  const paths = appPaths(root);
+  const catalog = new LabCatalog(paths.labsDir);
+  return { paths, catalog, handlers: createApiHandlers({ catalog }) };
+}

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { ApiChannel } from './channels';
+import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
+
+// The typed API between the renderer and main, defined once. Electron's IPC and the
+// web host's WebSocket carry the same requests; main validates each request against
+// its schema before a handler sees it, and each response before it leaves.
+
+export const api = {
+  'labs.list': {
+    request: z.strictObject({}),
+    response: z.strictObject({ labs: z.array(LabSummary), problems: z.array(CatalogProblem) }),
+  },
+  'labs.get': {
+    request: z.strictObject({ id: LabId }),
+    response: LabDetail,
+  },
+} as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;
+
+export type ApiRequest<C extends ApiChannel> = z.input<(typeof api)[C]['request']>;
+export type ApiResponse<C extends ApiChannel> = z.output<(typeof api)[C]['response']>;
+
+export const ApiErrorCode = z.enum(['bad-request', 'unknown-channel', 'not-found', 'internal']);
+export type ApiErrorCode = z.infer<typeof ApiErrorCode>;
+
+export const ApiErrorBody = z.strictObject({ code: ApiErrorCode, message: z.string() });
+export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
+
+/** What every call returns over any transport: errors are values, not lost exceptions. */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** What the preload exposes and the WebSocket client implements: one untyped hop. */
+export interface ApiTransport {
+  call(channel: string, request: unknown): Promise<Envelope<unknown>>;
+}
+
+/** The typed face of the API that the renderer uses. */
+export interface DmaLabApi {
+  call<C extends ApiChannel>(channel: C, request: ApiRequest<C>): Promise<ApiResponse<C>>;
+}
+
+export function createApiClient(transport: ApiTransport): DmaLabApi {
+  return {
+    async call(channel, request) {
+      const envelope = await transport.call(channel, request);
+      if (!envelope.ok) throw new ApiError(envelope.error.code, envelope.error.message);
+      return envelope.value as never;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+// The names of the API's channels, with nothing else, so that the preload can
+// check a channel name without loading the schemas.
+export const API_CHANNELS = ['labs.list', 'labs.get'] as const;
+export type ApiChannel = (typeof API_CHANNELS)[number];
+
+export function isApiChannel(name: unknown): name is ApiChannel {
+  return typeof name === 'string' && (API_CHANNELS as readonly string[]).includes(name);
+}
+
+/** The one Electron IPC channel every API call travels on. */
+export const IPC_CHANNEL = 'dmalab:api';

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+
+// A scenario is data: the machine, its devices, the workload, the faults and the
+// checks that decide success (DESIGN.md, "Labs and scenarios"). Objects are strict so
+// that a misspelt key is reported instead of silently ignored.
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** Where the pages of an IRP's buffer lie in physical memory. */
+export const BufferPlacement = z.enum([
+  'contiguous',
+  'fragmented',
+  'straddle-64k', // crosses a 64 KiB physical boundary, which the 8237 cannot
+  'above-16m', // beyond the ISA address lines A0–A23
+]);
+
+export const MachineProfile = z.strictObject({
+  memoryMiB: int(16, 256).default(64),
+  /** x86 snoops DMA; a non-coherent cache needs KeFlushIoBuffers. */
+  cache: z.enum(['coherent', 'non-coherent']).default('coherent'),
+  /** Caps what IoGetDmaAdapter hands out in NumberOfMapRegisters; absent = the HAL's own choice. */
+  mapRegisters: int(1, 256).optional(),
+});
+
+const isaResources = {
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a lower-case name such as "fdc0"').optional(),
+  port: int(0x100, 0x3ff).optional(),
+  irq: int(0, 15).optional(),
+};
+
+export const DeviceConfig = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('floppy'),
+    ...isaResources,
+    channel: int(0, 3).default(2),
+    /** Raw 1.44 MB image, relative to the scenario file; absent = a blank formatted disk. */
+    image: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('sound'),
+    ...isaResources,
+    channel8: int(0, 3).default(1),
+    channel16: int(5, 7).default(5),
+  }),
+  z.strictObject({
+    type: z.literal('scanner'),
+    ...isaResources,
+    channel: int(0, 7).refine((c) => c !== 4, 'channel 4 is the cascade and cannot serve a device').default(3),
+    lineBytes: int(1, 65536).default(2048),
+  }),
+]);
+
+export const IrpSpec = z.strictObject({
+  major: z.enum(['read', 'write']),
+  device: z.string().optional(),
+  length: int(1, 16 * 1024 * 1024),
+  /** Byte offset on the device (sector × 512 for the floppy). */
+  offset: int(0, 0x7fffffff).default(0),
+  buffer: z
+    .strictObject({
+      placement: BufferPlacement.default('contiguous'),
+      byteOffset: int(0, 4095).default(0),
+    })
+    .default({ placement: 'contiguous', byteOffset: 0 }),
+});
+
+export const FaultSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('io-error'), device: z.string().optional(), atByte: int(0, 0x7fffffff) }),
+  z.strictObject({ kind: z.literal('no-interrupt'), device: z.string().optional() }),
+  z.strictObject({ kind: z.literal('spurious-interrupt'), irq: int(0, 15), atNs: int(0, Number.MAX_SAFE_INTEGER) }),
+  z.strictObject({ kind: z.literal('slow-device'), device: z.string().optional(), factor: z.number().min(1).max(1000) }),
+]);
+
+export const CheckSpec = z.discriminatedUnion('kind', [
+  /** The data that arrived matches, byte for byte, on the device and in memory. */
+  z.strictObject({ kind: z.literal('data-integrity') }),
+  /** Every IRP completed with this status (and Information = length on success). */
+  z.strictObject({ kind: z.literal('irp-status'), status: z.string().regex(/^STATUS_[A-Z_]+$/).default('STATUS_SUCCESS') }),
+  z.strictObject({ kind: z.literal('no-violations') }),
+  /** Adapter, common buffers, map registers, interrupts released by REMOVE_DEVICE. */
+  z.strictObject({ kind: z.literal('resources-released') }),
+  /** IoGetDmaAdapter was given a DEVICE_DESCRIPTION that matches the device. */
+  z.strictObject({ kind: z.literal('adapter-description') }),
+  z.strictObject({ kind: z.literal('no-underrun') }),
+]);
+
+export const Scenario = z.strictObject({
+  title: z.string().min(1).optional(),
+  machine: MachineProfile.default({ memoryMiB: 64, cache: 'coherent' }),
+  devices: z.array(DeviceConfig).min(1, 'a scenario needs at least one device'),
+  workload: z.array(IrpSpec).default([]),
+  faults: z.array(FaultSpec).default([]),
+  checks: z.array(CheckSpec).min(1, 'a scenario needs at least one check'),
+  /** Simulated-time budget for the whole run. */
+  timeLimitMs: z.number().positive().max(600_000).default(10_000),
+});
+
+export type Scenario = z.infer<typeof Scenario>;
+export type ScenarioInput = z.input<typeof Scenario>;
