@@ -1,0 +1,99 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LabCatalog, LabNotFoundError, MAX_LAB_FILE_BYTES } from './labCatalog';
+
+const realLabs = new URL('../../../labs', import.meta.url).pathname;
+const LAB = '01-adapter-object';
+
+describe('the real catalog', () => {
+  it('lists lab 01 with its manifest and no problems', async () => {
+    const { labs, problems } = await new LabCatalog(realLabs).list();
+    expect(problems).toEqual([]);
+    expect(labs.map((l) => l.id)).toContain(LAB);
+    const lab = labs.find((l) => l.id === LAB)!;
+    expect(lab.title).toBe('The adapter object');
+    expect(lab.routines.write).toEqual(['DispatchPnp']);
+    expect(lab.hintCount).toBeGreaterThan(0);
+  });
+
+  it('gives the starter code and instructions, never the solution or the hints', async () => {
+    const detail = await new LabCatalog(realLabs).get(LAB);
+    expect(detail.starterCode).toBe(readFileSync(join(realLabs, LAB, 'starter.ts'), 'utf8'));
+    expect(detail.instructions).toMatch(/^# The adapter object/);
+    const solution = readFileSync(join(realLabs, LAB, 'solution.ts'), 'utf8');
+    expect(JSON.stringify(detail)).not.toContain(solution.slice(0, 200));
+    expect(detail).not.toHaveProperty('hints');
+  });
+});
+
+describe('a catalog with broken labs', () => {
+  let dir: string;
+  const lab = (id: string) => join(dir, id);
+  const copyLab = (id: string) => cpSync(join(realLabs, LAB), lab(id), { recursive: true });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dmalab-catalog-'));
+    copyLab('01-good');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reports a schema error by file and path, and still loads the good lab', async () => {
+    copyLab('02-bad-manifest');
+    writeFileSync(join(lab('02-bad-manifest'), 'lab.yaml'), 'title: Broken\nsummary: s\norder: 2\nconcepts: []\nroutines: { write: [StartIo] }\nhints: [ok, 7]\n');
+    const { labs, problems } = await new LabCatalog(dir).list();
+    expect(labs.map((l) => l.id)).toEqual(['01-good']);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ lab: '02-bad-manifest', file: 'labs/02-bad-manifest/lab.yaml', path: 'concepts' }),
+        expect.objectContaining({ file: 'labs/02-bad-manifest/lab.yaml', path: 'hints[1]', message: expect.stringMatching(/expected string/) }),
+      ]),
+    );
+  });
+
+  it('reports invalid YAML and a bad scenario with the file they are in', async () => {
+    copyLab('02-yaml');
+    writeFileSync(join(lab('02-yaml'), 'lab.yaml'), 'title: [unclosed\n');
+    copyLab('03-scenario');
+    writeFileSync(join(lab('03-scenario'), 'scenario.yaml'), 'devices:\n  - type: floppy\n    channel: 9\nchecks: [{ kind: no-violations }]\n');
+    const { labs, problems } = await new LabCatalog(dir).list();
+    expect(labs.map((l) => l.id)).toEqual(['01-good']);
+    expect(problems).toContainEqual(expect.objectContaining({ file: 'labs/02-yaml/lab.yaml', path: '', message: expect.stringMatching(/^is not valid YAML/) }));
+    expect(problems).toContainEqual(expect.objectContaining({ file: 'labs/03-scenario/scenario.yaml', path: 'devices[0].channel' }));
+  });
+
+  it('reports a missing file', async () => {
+    copyLab('02-missing');
+    rmSync(join(lab('02-missing'), 'starter.ts'));
+    const { problems } = await new LabCatalog(dir).list();
+    expect(problems).toEqual([expect.objectContaining({ file: 'labs/02-missing/starter.ts', message: expect.stringMatching(/^missing/) })]);
+  });
+
+  it('refuses a lab file that is a symbolic link', async () => {
+    copyLab('02-link');
+    const outside = join(dir, 'secret.txt');
+    writeFileSync(outside, 'not for the renderer');
+    rmSync(join(lab('02-link'), 'instructions.md'));
+    symlinkSync(outside, join(lab('02-link'), 'instructions.md'));
+    const { labs, problems } = await new LabCatalog(dir).list();
+    expect(labs.map((l) => l.id)).toEqual(['01-good']);
+    expect(problems).toEqual([expect.objectContaining({ file: 'labs/02-link/instructions.md', message: expect.stringMatching(/symbolic link/) })]);
+    await expect(new LabCatalog(dir).get('02-link')).rejects.toThrow(/symbolic link/);
+  });
+
+  it('refuses an oversized file without reading it', async () => {
+    copyLab('02-huge');
+    writeFileSync(join(lab('02-huge'), 'instructions.md'), Buffer.alloc(MAX_LAB_FILE_BYTES + 1, 0x41));
+    const { problems } = await new LabCatalog(dir).list();
+    expect(problems).toEqual([expect.objectContaining({ file: 'labs/02-huge/instructions.md', message: expect.stringMatching(/at most/) })]);
+  });
+
+  it('answers "not found" for ids that are not labs, including ones that climb out', async () => {
+    const catalog = new LabCatalog(dir);
+    for (const id of ['09-nope', '../01-good', '01-good/../01-good', 'devices', '']) {
+      await expect(catalog.get(id)).rejects.toBeInstanceOf(LabNotFoundError);
+    }
+    await expect(catalog.get('01-good')).resolves.toMatchObject({ id: '01-good' });
+  });
+});

@@ -1,0 +1,133 @@
+import { request } from 'node:http';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { MAX_FRAME_BYTES } from '../../shared/wire';
+import { createServices } from '../services';
+import { startWebHost, type WebHost } from './server';
+
+const appRoot = new URL('../../..', import.meta.url).pathname;
+
+/** A raw HTTP GET, so that Host and other headers can be anything. */
+function get(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { Host: `127.0.0.1:${port}`, ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function connect(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+function call(ws: WebSocket, frame: unknown): Promise<{ id: number | null; result: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+  return new Promise((resolve) => {
+    ws.once('message', (data) => resolve(JSON.parse(String(data))));
+    ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  });
+}
+
+describe('the web host', () => {
+  let host: WebHost;
+  let rendererDir: string;
+  let apiUrl: string;
+
+  beforeAll(async () => {
+    rendererDir = mkdtempSync(join(tmpdir(), 'dmalab-renderer-'));
+    mkdirSync(join(rendererDir, 'assets'));
+    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>DMA Lab</title>');
+    writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(tmpdir(), 'dmalab-outside.txt'), 'outside');
+    const services = createServices(appRoot);
+    host = await startWebHost({ rendererDir, handlers: services.handlers, port: 0 });
+    apiUrl = `ws://127.0.0.1:${host.port}/api?token=${host.token}`;
+  });
+  afterAll(async () => {
+    await host.close();
+    rmSync(rendererDir, { recursive: true, force: true });
+  });
+
+  it('prints a loopback URL with a long random token', () => {
+    expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[A-Za-z0-9_-]{32}$`));
+  });
+
+  it('serves the renderer with a strict Content-Security-Policy', async () => {
+    const page = await get(host.port, '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('<title>DMA Lab</title>');
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect((await get(host.port, '/assets/app.js')).headers['content-type']).toMatch(/^text\/javascript/);
+  });
+
+  it('never serves a file outside the renderer folder', async () => {
+    for (const path of ['/../dmalab-outside.txt', '/%2e%2e/dmalab-outside.txt', '/assets/..%2f..%2fdmalab-outside.txt', '/%00', '/assets%5c..%5cindex.html', '/nope.js']) {
+      const r = await get(host.port, path);
+      expect(r.status, path).toBe(404);
+      expect(r.body).not.toContain('outside');
+    }
+  });
+
+  it('refuses a request for another Host name (DNS rebinding)', async () => {
+    const r = await get(host.port, '/', { Host: `attacker.example:${host.port}` });
+    expect(r.status).toBe(421);
+    await expect(connect(apiUrl, { Host: `attacker.example:${host.port}` })).rejects.toThrow(/403/);
+  });
+
+  it('opens the API only with the token, and only to its own origin', async () => {
+    await expect(connect(`ws://127.0.0.1:${host.port}/api`)).rejects.toThrow(/403/);
+    await expect(connect(`ws://127.0.0.1:${host.port}/api?token=${'x'.repeat(32)}`)).rejects.toThrow(/403/);
+    await expect(connect(apiUrl, { Origin: 'http://evil.example' })).rejects.toThrow(/403/);
+    await expect(connect(apiUrl.replace('/api', '/other'))).rejects.toThrow(/403/);
+    const ws = await connect(apiUrl, { Origin: `http://127.0.0.1:${host.port}` });
+    ws.close();
+  });
+
+  it('answers labs.list and labs.get from the real catalog', async () => {
+    const ws = await connect(apiUrl);
+    const list = await call(ws, { id: 1, channel: 'labs.list', request: {} });
+    expect(list.id).toBe(1);
+    expect(list.result.ok).toBe(true);
+    const labs = (list.result.value as { labs: { id: string }[] }).labs;
+    expect(labs.map((l) => l.id)).toContain('01-adapter-object');
+    const lab = await call(ws, { id: 2, channel: 'labs.get', request: { id: '01-adapter-object' } });
+    expect((lab.result.value as { starterCode: string }).starterCode).toContain('export function DriverEntry');
+    ws.close();
+  });
+
+  it('answers broken frames with a clear error and stays up', async () => {
+    const ws = await connect(apiUrl);
+    expect(await call(ws, 'not json')).toEqual({ id: null, result: { ok: false, error: { code: 'bad-request', message: 'a frame is not valid JSON' } } });
+    expect((await call(ws, { channel: 'labs.list' })).result.error?.message).toMatch(/a frame must be/);
+    expect((await call(ws, { id: 3, channel: 'labs.nope', request: {} })).result.error?.code).toBe('unknown-channel');
+    expect((await call(ws, { id: 4, channel: 'labs.get', request: { id: 5 } })).result.error?.code).toBe('bad-request');
+    expect((await call(ws, { id: 5, channel: 'labs.get', request: { id: '99-missing' } })).result.error?.code).toBe('not-found');
+    expect((await call(ws, { id: 6, channel: 'labs.list', request: {} })).result.ok).toBe(true);
+    ws.close();
+  });
+
+  it('closes a connection that sends a frame over the size limit', async () => {
+    const ws = await connect(apiUrl);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('x'.repeat(MAX_FRAME_BYTES + 1));
+    expect(await closed).toBe(1009); // "message too big"
+    const again = await connect(apiUrl);
+    expect((await call(again, { id: 1, channel: 'labs.list', request: {} })).result.ok).toBe(true);
+    again.close();
+  });
+});

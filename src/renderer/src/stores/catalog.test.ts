@@ -1,0 +1,64 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ApiError, type DmaLabApi } from '../../../shared/api';
+import type { LabDetail, LabSummary } from '../../../shared/lab';
+import { provideApi } from '../api';
+import { useCatalogStore } from './catalog';
+
+const summary = (id: string, order: number): LabSummary => ({
+  id,
+  title: id,
+  summary: 's',
+  order,
+  concepts: [],
+  routines: { write: ['StartIo'], given: [] },
+  hintCount: 0,
+});
+const detail = (id: string): LabDetail => ({ ...summary(id, 1), instructions: '', starterCode: `// ${id}`, reading: [] });
+
+/** An API whose labs.get answers only when the test says so. */
+function controllableApi() {
+  const waiting = new Map<string, (d: LabDetail) => void>();
+  const api: DmaLabApi = {
+    call: (async (channel: string, request: { id?: string }) => {
+      if (channel === 'labs.list') return { labs: [summary('01-a', 1), summary('02-b', 2)], problems: [] };
+      if (request.id === '99-gone') throw new ApiError('not-found', 'no lab "99-gone" in the catalog');
+      return new Promise<LabDetail>((resolve) => waiting.set(request.id!, resolve));
+    }) as DmaLabApi['call'],
+  };
+  return { api, answer: (id: string) => waiting.get(id)!(detail(id)) };
+}
+
+describe('catalog store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('loads the catalog', async () => {
+    provideApi(controllableApi().api);
+    const store = useCatalogStore();
+    await store.load();
+    expect(store.labs.map((l) => l.id)).toEqual(['01-a', '02-b']);
+    expect(store.loading).toBe(false);
+  });
+
+  it('keeps the lab opened last when an earlier answer arrives late', async () => {
+    const { api, answer } = controllableApi();
+    provideApi(api);
+    const store = useCatalogStore();
+    const first = store.open('01-a');
+    const second = store.open('02-b');
+    answer('02-b');
+    await second;
+    answer('01-a');
+    await first;
+    expect(store.current?.id).toBe('02-b');
+    expect(store.openingId).toBeNull();
+  });
+
+  it('shows the API error for a lab that is not there', async () => {
+    provideApi(controllableApi().api);
+    const store = useCatalogStore();
+    await store.open('99-gone');
+    expect(store.error).toBe('no lab "99-gone" in the catalog');
+    expect(store.current).toBeNull();
+  });
+});
