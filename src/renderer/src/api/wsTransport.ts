@@ -31,7 +31,7 @@ export function createWebSocketTransport(location: Location, storage: Storage = 
       };
       ws.onclose = () => {
         socket = undefined;
-        reject(new Error('the web host refused the connection (is the token in the URL right?)'));
+        reject(new Error('the web host refused the connection: open the address "dmalab serve" printed, token included'));
         for (const settle of pending.values()) settle(lost('the connection to the web host was lost'));
         pending.clear();
       };
