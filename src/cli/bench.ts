@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { dispatch } from '../main/api/dispatch';
 import { createServices } from '../main/services';
 import { startWebHost } from '../main/webhost/server';
+import { simBenchmarks } from './benchSim';
 import { type CliContext, parseOptions } from './command';
 
 // `npm run bench`: every figure the issues name, measured in this process. With
@@ -71,6 +72,7 @@ export const benchmarks: Benchmark[] = [
       }
     },
   },
+  ...simBenchmarks,
 ];
 
 export async function runBench(args: string[], context: CliContext): Promise<number> {

@@ -162,13 +162,14 @@ export class I8237 implements PortDevice {
     return this.tcBits | (requests << STATUS_REQ_SHIFT);
   }
 
-  /** The highest-priority requesting channel (§16), or -1; `ready` filters channels the bus can serve now. */
-  choose(ready: (channel: number) => boolean = () => true): number {
-    if (!this.enabled) return -1;
-    const rotating = (this.command & CMD_ROTATING) !== 0;
+  /** The highest-priority requesting channel (§16), or -1. Runs after every port write: kept lean. */
+  choose(): number {
+    if ((this.command & CMD_DISABLE) !== 0) return -1;
+    const activeLow = (this.command & CMD_DREQ_ACTIVE_LOW) !== 0;
+    const start = (this.command & CMD_ROTATING) !== 0 ? this.lastServed + 1 : 0;
     for (let k = 0; k < 4; k++) {
-      const channel = rotating ? (this.lastServed + 1 + k) & 3 : k;
-      if (this.requesting(channel) && ready(channel)) return channel;
+      const ch = this.channels[(start + k) & 3]!;
+      if (ch.softwareRequest || (!ch.masked && ch.dreqLine !== activeLow)) return (start + k) & 3;
     }
     return -1;
   }
