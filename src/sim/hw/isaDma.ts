@@ -70,6 +70,7 @@ interface Service {
   stepTransfers: number;
   stepDone: number;
   stepEvent: EventHandle | null;
+  finish: () => void;
 }
 
 export class IsaDma {
@@ -80,6 +81,8 @@ export class IsaDma {
   private active: Service | null = null;
   private pendingStart: EventHandle | null = null;
   private scratch = new Uint8Array(512);
+  /** Views for a single byte or word transfer, made once. */
+  private readonly single = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(2)];
   /** True while a device's callback runs, so that its DREQ changes do not re-enter the transfer. */
   private inTransfer = false;
   /** Total bytes moved to or from memory, for statistics. */
@@ -166,29 +169,50 @@ export class IsaDma {
     const slaveRequest = this.dma1.choose() >= 0;
     if (cascade.dreqLine !== slaveRequest) cascade.dreqLine = slaveRequest;
     if (this.active !== null || this.pendingStart !== null) return;
-    if (this.pick() === null) return;
-    this.pendingStart = this.scheduler.schedule(this.timing.holdLatencyNs, () => {
-      this.pendingStart = null;
-      this.startService();
-    });
+    if (this.pick() < 0) return;
+    this.pendingStart = this.scheduler.schedule(this.timing.holdLatencyNs, this.onGrant);
   }
 
-  private pick(): { chip: I8237; local: number } | null {
+  /** HLDA: the bus is granted; bound once, as it runs for every single-mode transfer. */
+  private readonly onGrant = (): void => {
+    this.pendingStart = null;
+    this.startService();
+  };
+
+  /** One service record per channel, reused: a channel has at most one service at a time. */
+  private readonly services: Service[] = Array.from({ length: 8 }, (_, channel) => {
+    const svc: Service = {
+      chip: null as unknown as I8237,
+      local: channel & 3,
+      channel,
+      grantLeft: 0,
+      stepStart: 0,
+      stepOffset: 0,
+      stepTransfers: 0,
+      stepDone: 0,
+      stepEvent: null,
+      finish: () => this.finishStep(svc),
+    };
+    return svc;
+  });
+
+  /** The channel (0–7) the bus would serve now, or -1: DMA2's priority, with DMA1 behind channel 4. */
+  private pick(): number {
     const local2 = this.dma2.choose();
-    if (local2 < 0) return null;
-    if (local2 > 0) return (this.dma2.channels[local2]!.mode & MODE_MODE_MASK) === MODE_CASCADE ? null : { chip: this.dma2, local: local2 };
-    if ((this.dma2.channels[0]!.mode & MODE_MODE_MASK) !== MODE_CASCADE) return null; // channel 4 must be in cascade mode
+    if (local2 < 0) return -1;
+    if (local2 > 0) return (this.dma2.channels[local2]!.mode & MODE_MODE_MASK) === MODE_CASCADE ? -1 : 4 + local2;
+    if ((this.dma2.channels[0]!.mode & MODE_MODE_MASK) !== MODE_CASCADE) return -1; // channel 4 must be in cascade mode
     const local1 = this.dma1.choose();
-    if (local1 < 0 || (this.dma1.channels[local1]!.mode & MODE_MODE_MASK) === MODE_CASCADE) return null;
-    return { chip: this.dma1, local: local1 };
+    if (local1 < 0 || (this.dma1.channels[local1]!.mode & MODE_MODE_MASK) === MODE_CASCADE) return -1;
+    return local1;
   }
 
   private startService(): void {
-    const choice = this.pick();
-    if (choice === null) return;
-    const { chip, local } = choice;
+    const channel = this.pick();
+    if (channel < 0) return;
+    const chip = this.chipOf(channel);
+    const local = channel & 3;
     const ch = chip.channels[local]!;
-    const channel = chip.config.firstChannel + local;
     const transfersToTc = ch.currentCount + 1;
     let grant: number;
     switch (ch.mode & MODE_MODE_MASK) {
@@ -207,7 +231,10 @@ export class IsaDma {
     if (ch.softwareRequest && (ch.mode & MODE_MODE_MASK) !== MODE_BLOCK) this.anomaly(chip, 'software-request-not-block', local, ch.mode);
     if (chip === this.dma1) this.dma2.noteServed(0);
     chip.noteServed(local);
-    const svc: Service = { chip, local, channel, grantLeft: grant, stepStart: 0, stepOffset: 0, stepTransfers: 0, stepDone: 0, stepEvent: null };
+    const svc = this.services[channel]!;
+    svc.chip = chip;
+    svc.grantLeft = grant;
+    svc.stepEvent = null;
     this.active = svc;
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dack, channel, 1, 0);
     this.beginStep(svc);
@@ -241,7 +268,7 @@ export class IsaDma {
     this.scheduler.cancel(svc.stepEvent);
     svc.stepTransfers = Math.min(svc.stepTransfers, svc.stepDone + svc.grantLeft);
     const due = Math.max(this.scheduler.now, this.stepEndTime(svc, svc.stepTransfers));
-    svc.stepEvent = this.scheduler.scheduleAt(due, () => this.finishStep(svc));
+    svc.stepEvent = this.scheduler.scheduleAt(due, svc.finish);
   }
 
   /** Completes, before a register access or a DREQ change, the transfers the elapsed time allows. */
@@ -327,6 +354,18 @@ export class IsaDma {
     const peer = this.peers[channel];
     const inMemory = low >= 0 && low + bytes <= mem.size;
     if (!inMemory) this.anomaly(channel < 4 ? this.dma1 : this.dma2, 'no-memory', channel & 3, first);
+    if (bytes <= 2 && inMemory && peer) {
+      // One transfer (single mode): no view of memory is made for it.
+      const data = this.single[bytes]!;
+      if (toMemory) {
+        peer.dmaFromDevice(data, channel);
+        mem.bytes.set(data, low);
+      } else {
+        for (let b = 0; b < bytes; b++) data[b] = mem.bytes[low + b]!;
+        peer.dmaToDevice(data, channel);
+      }
+      return;
+    }
     if (!decrement && inMemory) {
       const view = mem.bytes.subarray(low, low + bytes);
       if (toMemory) {
