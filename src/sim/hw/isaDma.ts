@@ -1,4 +1,4 @@
-import type { EventHandle, Scheduler } from '../machine/scheduler';
+import type { Scheduler, Timer } from '../machine/scheduler';
 import { DmaAnomaly, DmaRegister, EventKind, type TraceSink } from '../trace/sink';
 import {
   dma1Config,
@@ -69,8 +69,8 @@ interface Service {
   stepOffset: number;
   stepTransfers: number;
   stepDone: number;
-  stepEvent: EventHandle | null;
-  finish: () => void;
+  /** Fires when the step's last transfer ends. */
+  stepTimer: Timer;
 }
 
 export class IsaDma {
@@ -79,7 +79,10 @@ export class IsaDma {
   readonly pages: PageRegisters;
   private readonly peers: (DmaPeer | null)[] = new Array<DmaPeer | null>(8).fill(null);
   private active: Service | null = null;
-  private pendingStart: EventHandle | null = null;
+  /** HLDA: the bus is granted. One timer, as it fires for every single-mode transfer. */
+  private readonly grantTimer: Timer;
+  /** One service record per channel, reused: a channel has at most one service at a time. */
+  private readonly services: Service[];
   private scratch = new Uint8Array(512);
   /** Views for a single byte or word transfer, made once. */
   private readonly single = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(2)];
@@ -106,6 +109,21 @@ export class IsaDma {
         this.trace.record(this.scheduler.now, EventKind.DmaRegisterWrite, channel, code, value);
       },
     };
+    this.grantTimer = scheduler.createTimer(() => this.startService());
+    this.services = Array.from({ length: 8 }, (_, channel) => {
+      const svc: Service = {
+        chip: this.dma1,
+        local: channel & 3,
+        channel,
+        grantLeft: 0,
+        stepStart: 0,
+        stepOffset: 0,
+        stepTransfers: 0,
+        stepDone: 0,
+        stepTimer: scheduler.createTimer(() => this.finishStep(svc)),
+      };
+      return svc;
+    });
     this.dma1 = new I8237(dma1Config, hooks);
     this.dma2 = new I8237(dma2Config, hooks);
     this.pages = new PageRegisters((port, value) => {
@@ -168,33 +186,10 @@ export class IsaDma {
     const cascade = this.dma2.channels[0]!;
     const slaveRequest = this.dma1.choose() >= 0;
     if (cascade.dreqLine !== slaveRequest) cascade.dreqLine = slaveRequest;
-    if (this.active !== null || this.pendingStart !== null) return;
+    if (this.active !== null || this.grantTimer.pending) return;
     if (this.pick() < 0) return;
-    this.pendingStart = this.scheduler.schedule(this.timing.holdLatencyNs, this.onGrant);
+    this.grantTimer.setAt(this.scheduler.now + this.timing.holdLatencyNs);
   }
-
-  /** HLDA: the bus is granted; bound once, as it runs for every single-mode transfer. */
-  private readonly onGrant = (): void => {
-    this.pendingStart = null;
-    this.startService();
-  };
-
-  /** One service record per channel, reused: a channel has at most one service at a time. */
-  private readonly services: Service[] = Array.from({ length: 8 }, (_, channel) => {
-    const svc: Service = {
-      chip: null as unknown as I8237,
-      local: channel & 3,
-      channel,
-      grantLeft: 0,
-      stepStart: 0,
-      stepOffset: 0,
-      stepTransfers: 0,
-      stepDone: 0,
-      stepEvent: null,
-      finish: () => this.finishStep(svc),
-    };
-    return svc;
-  });
 
   /** The channel (0–7) the bus would serve now, or -1: DMA2's priority, with DMA1 behind channel 4. */
   private pick(): number {
@@ -234,7 +229,6 @@ export class IsaDma {
     const svc = this.services[channel]!;
     svc.chip = chip;
     svc.grantLeft = grant;
-    svc.stepEvent = null;
     this.active = svc;
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dack, channel, 1, 0);
     this.beginStep(svc);
@@ -265,10 +259,8 @@ export class IsaDma {
   }
 
   private rescheduleStep(svc: Service): void {
-    this.scheduler.cancel(svc.stepEvent);
     svc.stepTransfers = Math.min(svc.stepTransfers, svc.stepDone + svc.grantLeft);
-    const due = Math.max(this.scheduler.now, this.stepEndTime(svc, svc.stepTransfers));
-    svc.stepEvent = this.scheduler.scheduleAt(due, svc.finish);
+    svc.stepTimer.setAt(Math.max(this.scheduler.now, this.stepEndTime(svc, svc.stepTransfers)));
   }
 
   /** Completes, before a register access or a DREQ change, the transfers the elapsed time allows. */
@@ -284,7 +276,6 @@ export class IsaDma {
   }
 
   private finishStep(svc: Service): void {
-    svc.stepEvent = null;
     if (this.active !== svc) return;
     const left = svc.stepTransfers - svc.stepDone;
     if (left > 0) this.runTransfers(svc, left);
@@ -295,7 +286,7 @@ export class IsaDma {
 
   private endService(svc: Service): void {
     this.active = null;
-    this.scheduler.cancel(svc.stepEvent);
+    svc.stepTimer.clear();
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dack, svc.channel, 0, 0);
     this.arbitrate();
   }

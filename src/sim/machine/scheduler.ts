@@ -2,6 +2,10 @@
 // nanoseconds. Events run in (time, sequence) order, so two events due at the same
 // instant run in the order they were scheduled, and the same inputs give the same run.
 // Nothing here reads the wall clock.
+//
+// A binary heap that knows each entry's position, so cancelling is immediate and a
+// Timer (an event that is set again and again, like a DMA controller's next cycle) reuses
+// one entry instead of allocating one per firing.
 
 export type Action = () => void;
 
@@ -9,17 +13,31 @@ export type Action = () => void;
 export interface EventHandle {
   readonly time: number;
   readonly seq: number;
-  cancelled: boolean;
+  /** True once cancelled (or, for a Timer, while it is not set). */
+  readonly cancelled: boolean;
 }
 
 interface Entry extends EventHandle {
+  time: number;
+  seq: number;
+  cancelled: boolean;
   action: Action;
+  /** Position in the heap, -1 when not in it. */
+  index: number;
 }
 
 export type RunResult = 'idle' | 'time-reached' | 'stopped' | 'runaway';
 
 /** More events than this in one run call means a device or driver loops without end. */
 export const DEFAULT_EVENT_BUDGET = 200_000_000;
+
+/** A reusable event: set it for a time, clear it, set it again. */
+export interface Timer {
+  /** Due at `timeNs` (absolute); replaces any earlier setting. */
+  setAt(timeNs: number): void;
+  clear(): void;
+  readonly pending: boolean;
+}
 
 export class Scheduler {
   private heap: Entry[] = [];
@@ -40,21 +58,28 @@ export class Scheduler {
   }
 
   scheduleAt(timeNs: number, action: Action): EventHandle {
-    if (!Number.isSafeInteger(timeNs) || timeNs < this.now) {
-      throw new RangeError(`an event must be due at a whole number of ns not before now (${this.now}), got ${timeNs}`);
-    }
-    const entry: Entry = { time: timeNs, seq: this.nextSeq++, cancelled: false, action };
-    this.push(entry);
+    const entry: Entry = { time: 0, seq: 0, cancelled: false, action, index: -1 };
+    this.arm(entry, timeNs);
     return entry;
   }
 
-  cancel(handle: EventHandle | null | undefined): void {
-    if (handle) handle.cancelled = true;
+  createTimer(action: Action): Timer {
+    const entry: Entry = { time: 0, seq: 0, cancelled: true, action, index: -1 };
+    return {
+      setAt: (timeNs: number) => this.arm(entry, timeNs),
+      clear: () => this.remove(entry),
+      get pending() {
+        return entry.index >= 0;
+      },
+    };
   }
 
-  /** Time of the next live event, or null when nothing is scheduled. */
+  cancel(handle: EventHandle | null | undefined): void {
+    if (handle) this.remove(handle as Entry);
+  }
+
+  /** Time of the next event, or null when nothing is scheduled. */
   peekTime(): number | null {
-    this.dropCancelled();
     return this.heap[0]?.time ?? null;
   }
 
@@ -65,9 +90,10 @@ export class Scheduler {
 
   /** Runs the next event; false when there is none. */
   step(): boolean {
-    this.dropCancelled();
-    const entry = this.pop();
+    const entry = this.heap[0];
     if (entry === undefined) return false;
+    this.removeAt(0);
+    entry.cancelled = true; // it has run: cancelling it now is a no-op
     this.now = entry.time;
     this.eventsRun++;
     entry.action();
@@ -82,7 +108,6 @@ export class Scheduler {
     this.stopRequested = false;
     let left = budget;
     for (;;) {
-      this.dropCancelled();
       const next = this.heap[0];
       if (next === undefined || next.time > timeNs) break;
       if (left-- <= 0) return 'runaway';
@@ -97,7 +122,7 @@ export class Scheduler {
   runUntilIdle(budget = DEFAULT_EVENT_BUDGET): RunResult {
     this.stopRequested = false;
     let left = budget;
-    while (this.peekTime() !== null) {
+    while (this.heap.length > 0) {
       if (left-- <= 0) return 'runaway';
       this.step();
       if (this.stopRequested) return 'stopped';
@@ -105,44 +130,71 @@ export class Scheduler {
     return 'idle';
   }
 
-  private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+  private arm(entry: Entry, timeNs: number): void {
+    if (!Number.isSafeInteger(timeNs) || timeNs < this.now) {
+      throw new RangeError(`an event must be due at a whole number of ns not before now (${this.now}), got ${timeNs}`);
+    }
+    this.remove(entry);
+    entry.time = timeNs;
+    entry.seq = this.nextSeq++;
+    entry.cancelled = false;
+    entry.index = this.heap.length;
+    this.heap.push(entry);
+    this.siftUp(entry.index);
+  }
+
+  private remove(entry: Entry): void {
+    entry.cancelled = true;
+    if (entry.index >= 0) this.removeAt(entry.index);
+  }
+
+  private removeAt(i: number): void {
+    const heap = this.heap;
+    const removed = heap[i]!;
+    const last = heap.pop()!;
+    removed.index = -1;
+    if (last === removed) return;
+    heap[i] = last;
+    last.index = i;
+    this.siftDown(i);
+    this.siftUp(last.index);
   }
 
   private static before(a: Entry, b: Entry): boolean {
     return a.time < b.time || (a.time === b.time && a.seq < b.seq);
   }
 
-  private push(entry: Entry): void {
+  private siftUp(i: number): void {
     const heap = this.heap;
-    let i = heap.length;
-    heap.push(entry);
+    const entry = heap[i]!;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!Scheduler.before(entry, heap[parent]!)) break;
-      heap[i] = heap[parent]!;
+      const p = heap[parent]!;
+      if (!Scheduler.before(entry, p)) break;
+      heap[i] = p;
+      p.index = i;
       i = parent;
     }
     heap[i] = entry;
+    entry.index = i;
   }
 
-  private pop(): Entry | undefined {
+  private siftDown(i: number): void {
     const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    let i = 0;
     const n = heap.length;
+    const entry = heap[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const child = r < n && Scheduler.before(heap[r]!, heap[l]!) ? r : l;
-      if (!Scheduler.before(heap[child]!, last)) break;
-      heap[i] = heap[child]!;
+      const c = heap[child]!;
+      if (!Scheduler.before(c, entry)) break;
+      heap[i] = c;
+      c.index = i;
       i = child;
     }
-    heap[i] = last;
-    return top;
+    heap[i] = entry;
+    entry.index = i;
   }
 }
