@@ -1,0 +1,98 @@
+import type { DeviceConfig, Scenario } from '../../shared/scenario';
+import { IoBus } from '../hw/ioBus';
+import type { IsaSlot } from '../hw/isaDevice';
+import { IsaDma } from '../hw/isaDma';
+import { PicPair } from '../hw/picPair';
+import { Scanner, scannerDefaultConfig } from '../hw/scanner';
+import { nullSink, type TraceSink } from '../trace/sink';
+import { AddressSpace } from './addressSpace';
+import { type CacheProfile, CpuMemory } from './cpuCache';
+import { PageFrameAllocator } from './pageFrames';
+import { PhysicalMemory } from './physicalMemory';
+import { Random } from './random';
+import { Scheduler } from './scheduler';
+import type { z } from 'zod';
+
+// The simulated PC: one clock, memory with the CPU's view of it, the ISA bus with the
+// AT's DMA controllers and interrupt controllers, and the scenario's devices. Built the
+// same way in a worker, the CLI and tests; a seed makes every run repeatable.
+
+export interface MachineOptions {
+  memoryMiB: number;
+  cache: CacheProfile;
+  seed: number;
+  trace?: TraceSink;
+}
+
+type Device = Scanner;
+
+export class Machine implements IsaSlot {
+  readonly scheduler = new Scheduler();
+  readonly random: Random;
+  readonly trace: TraceSink;
+  readonly memory: PhysicalMemory;
+  readonly frames: PageFrameAllocator;
+  readonly space: AddressSpace;
+  readonly cpu: CpuMemory;
+  readonly bus: IoBus;
+  readonly dma: IsaDma;
+  readonly pic: PicPair;
+  readonly devices = new Map<string, Device>();
+
+  constructor(options: MachineOptions) {
+    this.random = new Random(options.seed);
+    this.trace = options.trace ?? nullSink;
+    this.memory = new PhysicalMemory(options.memoryMiB * 1024 * 1024);
+    this.frames = new PageFrameAllocator(this.memory, this.random);
+    this.space = new AddressSpace(this.frames);
+    this.cpu = new CpuMemory(this.memory, this.space, options.cache);
+    this.bus = new IoBus(this.scheduler, this.trace);
+    this.dma = new IsaDma(this.bus, this.scheduler, this.memory, this.trace);
+    this.pic = new PicPair(this.bus, this.scheduler, this.trace);
+    this.initializeAsFirmware();
+  }
+
+  get slot(): IsaSlot {
+    return this;
+  }
+
+  /** What the BIOS and the HAL have done before any driver runs. */
+  private initializeAsFirmware(): void {
+    this.bus.outb(0xd6, 0xc0); // DMA channel 4: cascade mode (DMA1 behind it)
+    this.bus.outb(0xd4, 0x00); // and unmasked
+    this.pic.initializeAsWindows();
+  }
+
+  setIrq(irq: number, level: boolean): void {
+    this.pic.setIrq(irq, level);
+  }
+
+  /** Plugs a scenario's device into the machine; returns its name. */
+  addDevice(config: z.output<typeof DeviceConfig>, index: number): string {
+    const name = config.name ?? `${config.type}${index}`;
+    switch (config.type) {
+      case 'scanner':
+        this.devices.set(
+          name,
+          new Scanner(this, {
+            ...scannerDefaultConfig,
+            base: config.port ?? scannerDefaultConfig.base,
+            irq: config.irq ?? scannerDefaultConfig.irq,
+            dmaChannel: config.channel,
+            lineBytes: config.lineBytes,
+            seed: this.random.nextUint32(),
+          }),
+        );
+        break;
+      default:
+        throw new Error(`the ${config.type} device is not in the machine yet`);
+    }
+    return name;
+  }
+
+  static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink): Machine {
+    const machine = new Machine({ memoryMiB: scenario.machine.memoryMiB, cache: scenario.machine.cache, seed, ...(trace ? { trace } : {}) });
+    scenario.devices.forEach((d, i) => machine.addDevice(d, i));
+    return machine;
+  }
+}
