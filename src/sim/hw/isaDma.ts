@@ -183,21 +183,19 @@ export class IsaDma {
   /** Called after anything that may start a service (§11, §16). */
   private arbitrate(): void {
     // DMA1's HRQ is DMA2's DREQ4 (§18).
-    const cascade = this.dma2.channels[0]!;
-    const slaveRequest = this.dma1.choose() >= 0;
-    if (cascade.dreqLine !== slaveRequest) cascade.dreqLine = slaveRequest;
+    const local1 = this.dma1.choose();
+    this.dma2.channels[0]!.dreqLine = local1 >= 0;
     if (this.active !== null || this.grantTimer.pending) return;
-    if (this.pick() < 0) return;
+    if (this.pick(local1) < 0) return;
     this.grantTimer.setAt(this.scheduler.now + this.timing.holdLatencyNs);
   }
 
   /** The channel (0–7) the bus would serve now, or -1: DMA2's priority, with DMA1 behind channel 4. */
-  private pick(): number {
+  private pick(local1 = this.dma1.choose()): number {
     const local2 = this.dma2.choose();
     if (local2 < 0) return -1;
     if (local2 > 0) return (this.dma2.channels[local2]!.mode & MODE_MODE_MASK) === MODE_CASCADE ? -1 : 4 + local2;
     if ((this.dma2.channels[0]!.mode & MODE_MODE_MASK) !== MODE_CASCADE) return -1; // channel 4 must be in cascade mode
-    const local1 = this.dma1.choose();
     if (local1 < 0 || (this.dma1.channels[local1]!.mode & MODE_MODE_MASK) === MODE_CASCADE) return -1;
     return local1;
   }
@@ -350,9 +348,11 @@ export class IsaDma {
       const data = this.single[bytes]!;
       if (toMemory) {
         peer.dmaFromDevice(data, channel);
-        mem.bytes.set(data, low);
+        mem.bytes[low] = data[0]!;
+        if (bytes === 2) mem.bytes[low + 1] = data[1]!;
       } else {
-        for (let b = 0; b < bytes; b++) data[b] = mem.bytes[low + b]!;
+        data[0] = mem.bytes[low]!;
+        if (bytes === 2) data[1] = mem.bytes[low + 1]!;
         peer.dmaToDevice(data, channel);
       }
       return;
