@@ -14,7 +14,7 @@ describe('scenario schema', () => {
     const text = readFileSync(new URL('../../labs/01-adapter-object/scenario.yaml', import.meta.url), 'utf8');
     const scenario = Scenario.parse(parse(text));
     expect(scenario.devices[0]).toMatchObject({ type: 'floppy', channel: 2, irq: 6, port: 0x3f0 });
-    expect(scenario.machine).toEqual({ memoryMiB: 64, cache: 'coherent' });
+    expect(scenario.machine).toEqual({ memoryMiB: 64, cache: 'coherent', controllerBufferBytes: 0 });
     expect(scenario.timeLimitMs).toBe(10_000);
   });
 

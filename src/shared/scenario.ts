@@ -20,6 +20,8 @@ export const MachineProfile = z.strictObject({
   cache: z.enum(['coherent', 'non-coherent']).default('coherent'),
   /** Caps what IoGetDmaAdapter hands out in NumberOfMapRegisters; absent = the HAL's own choice. */
   mapRegisters: int(1, 256).optional(),
+  /** A system DMA controller that buffers device-to-memory data (0: fly-by, as the 8237A). */
+  controllerBufferBytes: int(0, 64).default(0),
 });
 
 const isaResources = {
@@ -86,7 +88,7 @@ export const CheckSpec = z.discriminatedUnion('kind', [
 
 export const Scenario = z.strictObject({
   title: z.string().min(1).optional(),
-  machine: MachineProfile.default({ memoryMiB: 64, cache: 'coherent' }),
+  machine: MachineProfile.default({ memoryMiB: 64, cache: 'coherent', controllerBufferBytes: 0 }),
   devices: z.array(DeviceConfig).min(1, 'a scenario needs at least one device'),
   workload: z.array(IrpSpec).default([]),
   faults: z.array(FaultSpec).default([]),

@@ -526,3 +526,47 @@ describe('robustness and determinism', () => {
     expect(once()).toEqual(a);
   });
 });
+
+describe("the controller's write buffer (the WDK's model of a buffered system DMA controller)", () => {
+  function buffered(bytes: number) {
+    const scheduler = new Scheduler();
+    const trace = new ArraySink();
+    const bus = new IoBus(scheduler, trace);
+    const memory = { bytes: new Uint8Array(MiB), size: MiB };
+    const dma = new IsaDma(bus, scheduler, memory, trace, undefined, bytes);
+    bus.outb(DMA2_MODE, CASCADE | 0);
+    bus.outb(DMA2_SINGLE_MASK, 0);
+    return { scheduler, trace, bus, memory, dma, run: (ns = 1e9) => scheduler.runUntil(scheduler.now + ns) };
+  }
+
+  it('keeps the last partial buffer out of memory until it is flushed', () => {
+    const m = buffered(16);
+    m.dma.attach(1, new Device());
+    program(m, 1, BLOCK | WRITE, 0x1000, 100);
+    m.dma.setDreq(1, true);
+    m.run();
+    expect(m.memory.bytes[0x1000 + 95]).toBe(96); // six full buffers reached memory
+    expect(Array.from(m.memory.bytes.subarray(0x1000 + 96, 0x1000 + 100))).toEqual([0, 0, 0, 0]);
+    expect(m.dma.bufferedBytes(1)).toBe(4);
+    expect(m.dma.flushBuffer(1)).toBe(4);
+    expect(Array.from(m.memory.bytes.subarray(0x1000 + 96, 0x1000 + 100))).toEqual([97, 98, 99, 100]);
+    expect(m.trace.list(EventKind.DmaFlush)).toEqual([[expect.any(Number), EventKind.DmaFlush, 1, 0x1000 + 96, 4]]);
+  });
+
+  it('does not hold memory-to-device data, and is off by default (fly-by, as the 8237A)', () => {
+    const m = machine();
+    m.dma.attach(1, new Device());
+    program(m, 1, BLOCK | WRITE, 0x1000, 3);
+    m.dma.setDreq(1, true);
+    m.run();
+    expect(Array.from(m.memory.bytes.subarray(0x1000, 0x1003))).toEqual([1, 2, 3]);
+    const b = buffered(16);
+    const dev = new Device();
+    b.dma.attach(1, dev);
+    b.memory.bytes.set([7, 8, 9], 0x2000);
+    program(b, 1, BLOCK | READ, 0x2000, 3);
+    b.dma.setDreq(1, true);
+    b.run();
+    expect(dev.received).toEqual([7, 8, 9]);
+  });
+});

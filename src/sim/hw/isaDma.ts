@@ -88,6 +88,7 @@ export class IsaDma {
   private readonly single = [new Uint8Array(0), new Uint8Array(1), new Uint8Array(2)];
   /** True while a device's callback runs, so that its DREQ changes do not re-enter the transfer. */
   private inTransfer = false;
+  private readonly buffers: { data: Uint8Array; addresses: Float64Array; length: number }[];
   /** Total bytes moved to or from memory, for statistics. */
   bytesMoved = 0;
 
@@ -97,7 +98,14 @@ export class IsaDma {
     private readonly memory: DmaMemory,
     private readonly trace: TraceSink,
     private readonly timing: IsaDmaTiming = AT_DMA_TIMING,
+    /**
+     * Bytes of the controller's write buffer (0: fly-by, as the 8237A itself). With a
+     * buffer, device-to-memory data reaches memory a full buffer at a time; the remainder
+     * waits for flushBuffer(), which the HAL's FlushAdapterBuffers calls.
+     */
+    readonly bufferBytes = 0,
   ) {
+    this.buffers = Array.from({ length: 8 }, () => ({ data: new Uint8Array(bufferBytes), addresses: new Float64Array(bufferBytes), length: 0 }));
     const hooks: I8237Hooks = {
       beforeAccess: () => this.catchUp(),
       stateChanged: () => this.arbitrate(),
@@ -341,6 +349,7 @@ export class IsaDma {
     const mem = this.memory;
     this.bytesMoved += bytes;
     const peer = this.peers[channel];
+    if (toMemory && this.bufferBytes > 0) return this.moveThroughBuffer(channel, peer, first, n, width, decrement);
     const inMemory = low >= 0 && low + bytes <= mem.size;
     if (!inMemory) this.anomaly(channel < 4 ? this.dma1 : this.dma2, 'no-memory', channel & 3, first);
     if (bytes <= 2 && inMemory && peer) {
@@ -385,6 +394,48 @@ export class IsaDma {
       }
       if (peer) peer.dmaToDevice(data, channel);
     }
+  }
+
+  /** Device-to-memory data held in the controller's buffer until it fills or is flushed. */
+  private moveThroughBuffer(channel: number, peer: DmaPeer | null | undefined, first: number, n: number, width: number, decrement: boolean): void {
+    const bytes = n * width;
+    if (this.scratch.length < bytes) this.scratch = new Uint8Array(Math.max(bytes, this.scratch.length * 2));
+    const data = this.scratch.subarray(0, bytes);
+    if (peer) peer.dmaFromDevice(data, channel);
+    else data.fill(0xff);
+    const buffer = this.buffers[channel]!;
+    for (let i = 0; i < n; i++) {
+      const pa = decrement ? first - i * width : first + i * width;
+      for (let b = 0; b < width; b++) {
+        buffer.data[buffer.length] = data[i * width + b]!;
+        buffer.addresses[buffer.length++] = pa + b;
+        if (buffer.length === this.bufferBytes) this.drain(channel, false);
+      }
+    }
+  }
+
+  /** Bytes of a channel still in the controller's buffer. */
+  bufferedBytes(channel: number): number {
+    return this.buffers[channel]?.length ?? 0;
+  }
+
+  /** Writes what the controller still holds for a channel to memory; returns how many bytes. */
+  flushBuffer(channel: number): number {
+    this.catchUp();
+    return this.drain(channel, true);
+  }
+
+  private drain(channel: number, traced: boolean): number {
+    const buffer = this.buffers[channel]!;
+    const mem = this.memory;
+    const count = buffer.length;
+    for (let i = 0; i < count; i++) {
+      const pa = buffer.addresses[i]!;
+      if (pa >= 0 && pa < mem.size) mem.bytes[pa] = buffer.data[i]!;
+    }
+    if (traced && count > 0) this.trace.record(this.scheduler.now, EventKind.DmaFlush, channel, buffer.addresses[0]!, count);
+    buffer.length = 0;
+    return count;
   }
 
   private anomaly(chip: I8237, kind: I8237Anomaly | 'software-request-not-block' | 'address-wrap' | 'no-memory', local: number, value: number): void {

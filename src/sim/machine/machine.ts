@@ -22,6 +22,8 @@ export interface MachineOptions {
   cache: CacheProfile;
   seed: number;
   trace?: TraceSink;
+  /** See IsaDma: 0 is the 8237A's fly-by transfer. */
+  controllerBufferBytes?: number;
 }
 
 type Device = Scanner;
@@ -47,7 +49,7 @@ export class Machine implements IsaSlot {
     this.space = new AddressSpace(this.frames);
     this.cpu = new CpuMemory(this.memory, this.space, options.cache);
     this.bus = new IoBus(this.scheduler, this.trace);
-    this.dma = new IsaDma(this.bus, this.scheduler, this.memory, this.trace);
+    this.dma = new IsaDma(this.bus, this.scheduler, this.memory, this.trace, undefined, options.controllerBufferBytes ?? 0);
     this.pic = new PicPair(this.bus, this.scheduler, this.trace);
     this.initializeAsFirmware();
   }
@@ -91,7 +93,8 @@ export class Machine implements IsaSlot {
   }
 
   static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink): Machine {
-    const machine = new Machine({ memoryMiB: scenario.machine.memoryMiB, cache: scenario.machine.cache, seed, ...(trace ? { trace } : {}) });
+    const { memoryMiB, cache, controllerBufferBytes } = scenario.machine;
+    const machine = new Machine({ memoryMiB, cache, controllerBufferBytes, seed, ...(trace ? { trace } : {}) });
     scenario.devices.forEach((d, i) => machine.addDevice(d, i));
     return machine;
   }
