@@ -85,3 +85,20 @@ describe('the machine', () => {
     expect(c.events).not.toEqual(a.events);
   });
 });
+
+describe('devices from a scenario', () => {
+  it('plugs the sound device in at its ports, channels and IRQ', () => {
+    const m = Machine.fromScenario(
+      Scenario.parse({ devices: [{ type: 'sound', name: 'sb0' }], checks: [{ kind: 'no-underrun' }] }),
+      1,
+    );
+    expect(m.bus.ownerOf(0x22c)).toMatch(/./);
+    // DSP reset: 1, then 0, then 0xAA appears in the read-data port.
+    m.bus.outb(0x226, 1);
+    m.scheduler.runUntil(m.scheduler.now + 10_000);
+    m.bus.outb(0x226, 0);
+    m.scheduler.runUntil(m.scheduler.now + 1_000_000);
+    expect(m.bus.inb(0x22e) & 0x80).toBe(0x80);
+    expect(m.bus.inb(0x22a)).toBe(0xaa);
+  });
+});

@@ -3,6 +3,7 @@ import { IoBus } from '../hw/ioBus';
 import type { IsaSlot } from '../hw/isaDevice';
 import { IsaDma } from '../hw/isaDma';
 import { PicPair } from '../hw/picPair';
+import { sb16DefaultConfig, SoundBlaster16 } from '../hw/sb16';
 import { Scanner, scannerDefaultConfig } from '../hw/scanner';
 import { nullSink, type TraceSink } from '../trace/sink';
 import { AddressSpace } from './addressSpace';
@@ -26,7 +27,7 @@ export interface MachineOptions {
   controllerBufferBytes?: number;
 }
 
-type Device = Scanner;
+type Device = Scanner | SoundBlaster16;
 
 export class Machine implements IsaSlot {
   readonly scheduler = new Scheduler();
@@ -83,6 +84,18 @@ export class Machine implements IsaSlot {
             dmaChannel: config.channel,
             lineBytes: config.lineBytes,
             seed: this.random.nextUint32(),
+          }),
+        );
+        break;
+      case 'sound':
+        this.devices.set(
+          name,
+          new SoundBlaster16(this, {
+            ...sb16DefaultConfig,
+            base: config.port ?? sb16DefaultConfig.base,
+            irq: config.irq ?? sb16DefaultConfig.irq,
+            dma8: config.channel8,
+            dma16: config.channel16,
           }),
         );
         break;
