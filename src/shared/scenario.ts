@@ -35,7 +35,7 @@ export const DeviceConfig = z.discriminatedUnion('type', [
     type: z.literal('floppy'),
     ...isaResources,
     channel: int(0, 3).default(2),
-    /** Raw 1.44 MB image, relative to the scenario file; absent = a blank formatted disk. */
+    /** Raw 1.44 MB image, relative to the scenario file; absent = a disk of zeros. */
     image: z.string().min(1).optional(),
   }),
   z.strictObject({

@@ -102,3 +102,40 @@ describe('devices from a scenario', () => {
     expect(m.bus.inb(0x22a)).toBe(0xaa);
   });
 });
+
+describe('the floppy from a scenario', () => {
+  it('reads sector 1 of the given image into memory through DMA channel 2', () => {
+    const image = new Uint8Array(1_474_560);
+    for (let i = 0; i < 512; i++) image[i] = (i * 7 + 3) & 0xff;
+    const m = Machine.fromScenario(
+      Scenario.parse({ devices: [{ type: 'floppy', name: 'fdc0' }], checks: [{ kind: 'data-integrity' }] }),
+      1,
+      undefined,
+      new Map([['fdc0', image]]),
+    );
+    const pa = 0x2_0000;
+    // 8237: channel 2, single, write (I/O → memory), 512 bytes.
+    for (const [port, value] of [[0x0a, 0x06], [0x0c, 0], [0x0b, 0x46], [0x04, pa & 0xff], [0x04, (pa >> 8) & 0xff], [0x81, pa >> 16], [0x05, 0xff], [0x05, 0x01], [0x0a, 0x02]] as const) m.bus.outb(port, value);
+    m.bus.outb(0x3f7, 0x00); // 500 kbit/s
+    m.bus.outb(0x3f2, 0x1c); // out of reset, DMA gate, motor A
+    m.scheduler.runUntil(m.scheduler.now + 400_000_000); // spin-up
+    const command = (bytes: number[]) => bytes.forEach((b) => m.bus.outb(0x3f5, b));
+    for (let i = 0; i < 4; i++) {
+      command([0x08]); // SENSE INTERRUPT STATUS after the reset
+      m.bus.inb(0x3f5);
+      m.bus.inb(0x3f5);
+    }
+    command([0x03, 0xdf, 0x02]); // SPECIFY
+    command([0x07, 0x00]); // RECALIBRATE
+    m.scheduler.runUntil(m.scheduler.now + 100_000_000);
+    command([0x08]);
+    m.bus.inb(0x3f5);
+    m.bus.inb(0x3f5);
+    command([0xe6, 0x00, 0, 0, 1, 2, 18, 0x1b, 0xff]); // READ DATA C0 H0 R1 N2
+    m.scheduler.runUntil(m.scheduler.now + 400_000_000);
+    const result = Array.from({ length: 7 }, () => m.bus.inb(0x3f5));
+    expect(result[0]! & 0xc0).toBe(0x00); // ST0: normal termination (the 8237's TC ended the command)
+    expect(Array.from(m.memory.bytes.subarray(pa, pa + 512))).toEqual(Array.from(image.subarray(0, 512)));
+    expect(m.memory.bytes[pa + 512]).toBe(0);
+  });
+});

@@ -1,4 +1,5 @@
 import type { DeviceConfig, Scenario } from '../../shared/scenario';
+import { Fdc82077, fdcDefaultConfig } from '../hw/fdc82077';
 import { IoBus } from '../hw/ioBus';
 import type { IsaSlot } from '../hw/isaDevice';
 import { IsaDma } from '../hw/isaDma';
@@ -27,7 +28,10 @@ export interface MachineOptions {
   controllerBufferBytes?: number;
 }
 
-type Device = Scanner | SoundBlaster16;
+type Device = Fdc82077 | Scanner | SoundBlaster16;
+
+/** A 1.44 MB disk: 80 cylinders × 2 heads × 18 sectors × 512 bytes. */
+export const FLOPPY_IMAGE_BYTES = 1_474_560;
 
 export class Machine implements IsaSlot {
   readonly scheduler = new Scheduler();
@@ -70,10 +74,23 @@ export class Machine implements IsaSlot {
     this.pic.setIrq(irq, level);
   }
 
-  /** Plugs a scenario's device into the machine; returns its name. */
-  addDevice(config: z.output<typeof DeviceConfig>, index: number): string {
+  /**
+   * Plugs a scenario's device into the machine; returns its name. A floppy's disk is
+   * `image` (written in place), or a disk of zeros.
+   */
+  addDevice(config: z.output<typeof DeviceConfig>, index: number, image?: Uint8Array): string {
     const name = config.name ?? `${config.type}${index}`;
     switch (config.type) {
+      case 'floppy':
+        this.devices.set(
+          name,
+          new Fdc82077(
+            this,
+            { ...fdcDefaultConfig, base: config.port ?? fdcDefaultConfig.base, irq: config.irq ?? fdcDefaultConfig.irq, dmaChannel: config.channel },
+            image ?? new Uint8Array(FLOPPY_IMAGE_BYTES),
+          ),
+        );
+        break;
       case 'scanner':
         this.devices.set(
           name,
@@ -99,16 +116,15 @@ export class Machine implements IsaSlot {
           }),
         );
         break;
-      default:
-        throw new Error(`the ${config.type} device is not in the machine yet`);
     }
     return name;
   }
 
-  static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink): Machine {
+  /** `images` holds floppy disks by device name (the host reads the files; the machine never does). */
+  static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink, images: ReadonlyMap<string, Uint8Array> = new Map()): Machine {
     const { memoryMiB, cache, controllerBufferBytes } = scenario.machine;
     const machine = new Machine({ memoryMiB, cache, controllerBufferBytes, seed, ...(trace ? { trace } : {}) });
-    scenario.devices.forEach((d, i) => machine.addDevice(d, i));
+    scenario.devices.forEach((d, i) => machine.addDevice(d, i, images.get(d.name ?? `${d.type}${i}`)));
     return machine;
   }
 }
