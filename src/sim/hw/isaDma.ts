@@ -107,7 +107,7 @@ export class IsaDma {
   ) {
     this.buffers = Array.from({ length: 8 }, () => ({ data: new Uint8Array(bufferBytes), addresses: new Float64Array(bufferBytes), length: 0 }));
     const hooks: I8237Hooks = {
-      beforeAccess: () => this.catchUp(),
+      beforeAccess: () => this.sync(),
       stateChanged: () => this.arbitrate(),
       anomaly: (chip, kind, channel, value) => this.anomaly(chip, kind, channel, value),
       registerWritten: (chip, local, register, value) => {
@@ -155,7 +155,7 @@ export class IsaDma {
     const chip = this.chipOf(channel);
     const ch = chip.channels[channel & 3]!;
     if (ch.dreqLine === level) return;
-    this.catchUp();
+    this.sync();
     ch.dreqLine = level;
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dreq, channel, level ? 1 : 0, 0);
     const svc = this.active;
@@ -269,8 +269,11 @@ export class IsaDma {
     svc.stepTimer.setAt(Math.max(this.scheduler.now, this.stepEndTime(svc, svc.stepTransfers)));
   }
 
-  /** Completes, before a register access or a DREQ change, the transfers the elapsed time allows. */
-  private catchUp(): void {
+  /**
+   * Completes the transfers the elapsed time allows. Runs before a register access and a
+   * DREQ change; the machine also runs it before the CPU touches memory.
+   */
+  sync(): void {
     const svc = this.active;
     if (svc === null || this.inTransfer) return;
     const now = this.scheduler.now;
@@ -421,7 +424,7 @@ export class IsaDma {
 
   /** Writes what the controller still holds for a channel to memory; returns how many bytes. */
   flushBuffer(channel: number): number {
-    this.catchUp();
+    this.sync();
     return this.drain(channel, true);
   }
 
@@ -453,7 +456,7 @@ export class IsaDma {
 
   /** The state of both controllers for panels and replay; mode decoded into words. */
   snapshot(): IsaDmaSnapshot {
-    this.catchUp();
+    this.sync();
     const chip = (c: I8237): DmaChipSnapshot => ({
       command: c.command,
       status: c.peekStatus(),

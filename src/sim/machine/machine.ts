@@ -56,6 +56,8 @@ export class Machine implements IsaSlot {
     this.bus = new IoBus(this.scheduler, this.trace);
     this.dma = new IsaDma(this.bus, this.scheduler, this.memory, this.trace, undefined, options.controllerBufferBytes ?? 0);
     this.pic = new PicPair(this.bus, this.scheduler, this.trace);
+    // The CPU sees memory as of now, even in the middle of a long DMA service.
+    this.cpu.onAccess = () => this.dma.sync();
     this.initializeAsFirmware();
   }
 
