@@ -79,6 +79,10 @@ export class IsaDma {
   readonly pages: PageRegisters;
   private readonly peers: (DmaPeer | null)[] = new Array<DmaPeer | null>(8).fill(null);
   private active: Service | null = null;
+  /** Counts DREQ and register changes, so a grant can reuse the choice made at HRQ. */
+  private changes = 0;
+  private picked = -1;
+  private pickedAt = -1;
   /** HLDA: the bus is granted. One timer, as it fires for every single-mode transfer. */
   private readonly grantTimer: Timer;
   /** One service record per channel, reused: a channel has at most one service at a time. */
@@ -108,7 +112,10 @@ export class IsaDma {
     this.buffers = Array.from({ length: 8 }, () => ({ data: new Uint8Array(bufferBytes), addresses: new Float64Array(bufferBytes), length: 0 }));
     const hooks: I8237Hooks = {
       beforeAccess: () => this.sync(),
-      stateChanged: () => this.arbitrate(),
+      stateChanged: () => {
+        this.changes++;
+        this.arbitrate();
+      },
       anomaly: (chip, kind, channel, value) => this.anomaly(chip, kind, channel, value),
       registerWritten: (chip, local, register, value) => {
         if (!this.trace.enabled) return;
@@ -157,6 +164,7 @@ export class IsaDma {
     if (ch.dreqLine === level) return;
     this.sync();
     ch.dreqLine = level;
+    this.changes++;
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dreq, channel, level ? 1 : 0, 0);
     const svc = this.active;
     // Demand mode: DREQ going inactive ends the grant after the transfer in progress (§11).
@@ -194,7 +202,10 @@ export class IsaDma {
     const local1 = this.dma1.choose();
     this.dma2.channels[0]!.dreqLine = local1 >= 0;
     if (this.active !== null || this.grantTimer.pending) return;
-    if (this.pick(local1) < 0) return;
+    const channel = this.pick(local1);
+    if (channel < 0) return;
+    this.picked = channel;
+    this.pickedAt = this.changes;
     this.grantTimer.setAt(this.scheduler.now + this.timing.holdLatencyNs);
   }
 
@@ -209,7 +220,8 @@ export class IsaDma {
   }
 
   private startService(): void {
-    const channel = this.pick();
+    // Priority is decided when the bus is granted; if nothing changed since HRQ, the choice stands.
+    const channel = this.changes === this.pickedAt ? this.picked : this.pick();
     if (channel < 0) return;
     const chip = this.chipOf(channel);
     const local = channel & 3;
