@@ -570,3 +570,33 @@ describe("the controller's write buffer (the WDK's model of a buffered system DM
     expect(dev.received).toEqual([7, 8, 9]);
   });
 });
+
+describe('memory-to-memory (§15)', () => {
+  const CMD_MEM_TO_MEM = 0x01;
+  const CMD_CH0_HOLD = 0x02;
+
+  function setup(command: number) {
+    const m = machine();
+    m.memory.bytes.set([10, 20, 30, 40, 50], 0x1000);
+    program(m, 0, BLOCK | READ, 0x1000, 5); // source
+    program(m, 1, BLOCK | WRITE, 0x2000, 5); // destination: channel 1 counts
+    m.bus.outb(DMA1_COMMAND, command);
+    m.bus.outb(DMA1_REQUEST, 0x04 | 0); // software request on channel 0 starts it
+    m.run();
+    return m;
+  }
+
+  it('copies through the temporary register, counts on channel 1 and ends at its TC', () => {
+    const m = setup(CMD_MEM_TO_MEM);
+    expect(Array.from(m.memory.bytes.subarray(0x2000, 0x2005))).toEqual([10, 20, 30, 40, 50]);
+    expect(m.bus.inb(DMA1_TEMP)).toBe(50); // the last byte moved
+    expect(read16(m, DMA1_COUNT(1))).toBe(0xffff);
+    expect(m.bus.inb(DMA1_STATUS) & 0x0f).toBe(0b0010);
+    expect(m.trace.list(EventKind.Dack)).toEqual([]); // no DACK in memory-to-memory
+  });
+
+  it('with address hold, fills the destination with channel 0s first byte', () => {
+    const m = setup(CMD_MEM_TO_MEM | CMD_CH0_HOLD);
+    expect(Array.from(m.memory.bytes.subarray(0x2000, 0x2005))).toEqual([10, 10, 10, 10, 10]);
+  });
+});

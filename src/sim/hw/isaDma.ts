@@ -3,7 +3,9 @@ import { DmaAnomaly, DmaRegister, EventKind, type TraceSink } from '../trace/sin
 import {
   dma1Config,
   dma2Config,
+  CMD_CH0_HOLD,
   CMD_COMPRESSED,
+  CMD_MEM_TO_MEM,
   I8237,
   type I8237Anomaly,
   type I8237Hooks,
@@ -59,6 +61,8 @@ export const AT_DMA_TIMING: IsaDmaTiming = { clockNs: 250, holdLatencyNs: 500 };
 
 interface Service {
   chip: I8237;
+  /** Memory-to-memory (§15): channel 0 reads, channel 1 writes, channel 1 counts. */
+  memToMem: boolean;
   /** Channel number within the chip, 0–3. */
   local: number;
   channel: number;
@@ -128,6 +132,7 @@ export class IsaDma {
     this.services = Array.from({ length: 8 }, (_, channel) => {
       const svc: Service = {
         chip: this.dma1,
+        memToMem: false,
         local: channel & 3,
         channel,
         grantLeft: 0,
@@ -247,13 +252,18 @@ export class IsaDma {
     const svc = this.services[channel]!;
     svc.chip = chip;
     svc.grantLeft = grant;
+    // Memory-to-memory starts with a software request on DMA1's channel 0 and runs, block
+    // fashion, for channel 1's count. No DACK goes out (§15).
+    svc.memToMem = chip === this.dma1 && local === 0 && (chip.command & CMD_MEM_TO_MEM) !== 0 && ch.softwareRequest;
+    if (svc.memToMem) svc.grantLeft = chip.channels[1]!.currentCount + 1;
     this.active = svc;
-    if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dack, channel, 1, 0);
+    if (this.trace.enabled && !svc.memToMem) this.trace.record(this.scheduler.now, EventKind.Dack, channel, 1, 0);
     this.beginStep(svc);
   }
 
-  private clocksPerTransfer(chip: I8237): number {
-    return (chip.command & CMD_COMPRESSED) !== 0 ? 2 : 3;
+  private clocksPerTransfer(svc: Service): number {
+    if (svc.memToMem) return 8; // S11–S14, S21–S24
+    return (svc.chip.command & CMD_COMPRESSED) !== 0 ? 2 : 3;
   }
 
   /**
@@ -273,7 +283,7 @@ export class IsaDma {
   /** When the step's `i`-th transfer ends. */
   private stepEndTime(svc: Service, i: number): number {
     const s1 = i === 0 ? 0 : 1 + Math.floor((svc.stepOffset + i - 1) / 0x100);
-    return svc.stepStart + this.timing.clockNs * (s1 + i * this.clocksPerTransfer(svc.chip));
+    return svc.stepStart + this.timing.clockNs * (s1 + i * this.clocksPerTransfer(svc));
   }
 
   private rescheduleStep(svc: Service): void {
@@ -289,7 +299,7 @@ export class IsaDma {
     const svc = this.active;
     if (svc === null || this.inTransfer) return;
     const now = this.scheduler.now;
-    const perTransfer = this.timing.clockNs * this.clocksPerTransfer(svc.chip);
+    const perTransfer = this.timing.clockNs * this.clocksPerTransfer(svc);
     let done = Math.min(svc.stepTransfers, Math.max(0, Math.floor((now - svc.stepStart) / (perTransfer + this.timing.clockNs / 0x100))));
     while (done < svc.stepTransfers && this.stepEndTime(svc, done + 1) <= now) done++;
     while (done > 0 && this.stepEndTime(svc, done) > now) done--;
@@ -308,12 +318,13 @@ export class IsaDma {
   private endService(svc: Service): void {
     this.active = null;
     svc.stepTimer.clear();
-    if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.Dack, svc.channel, 0, 0);
+    if (this.trace.enabled && !svc.memToMem) this.trace.record(this.scheduler.now, EventKind.Dack, svc.channel, 0, 0);
     this.arbitrate();
   }
 
   /** Makes `n` transfers of the active service: counters, data, and TC on the last one (§10, §12). */
   private runTransfers(svc: Service, n: number): void {
+    if (svc.memToMem) return this.runMemToMem(svc, n);
     const { chip, local } = svc;
     const ch = chip.channels[local]!;
     const decrement = (ch.mode & MODE_DECREMENT) !== 0;
@@ -326,6 +337,31 @@ export class IsaDma {
       if (run === toWrap) this.anomaly(chip, 'address-wrap', local, decrement ? 0xffff : 0);
       if (ended) return;
     }
+  }
+
+  /** Memory-to-memory bytes through the temporary register (§15). */
+  private runMemToMem(svc: Service, n: number): void {
+    const chip = this.dma1;
+    const [source, target] = [chip.channels[0]!, chip.channels[1]!];
+    const hold = (chip.command & CMD_CH0_HOLD) !== 0;
+    const mem = this.memory;
+    let tc = false;
+    for (let i = 0; i < n && !tc; i++) {
+      const from = this.physical(0, source.currentAddress);
+      const to = this.physical(1, target.currentAddress);
+      chip.temporary = from < mem.size ? mem.bytes[from]! : 0xff;
+      if (to < mem.size) mem.bytes[to] = chip.temporary;
+      if (!hold) chip.advance(0, 1);
+      tc = chip.advance(1, 1);
+      svc.stepDone++;
+      svc.grantLeft--;
+    }
+    this.bytesMoved += n;
+    if (!tc) return;
+    source.softwareRequest = false;
+    chip.endOfProcess(1);
+    if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.TerminalCount, 1, 0, 0);
+    this.endService(svc);
   }
 
   /** Transfers that stay inside one run of addresses; true when the last was the terminal count. */
