@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { dispatch } from '../main/api/dispatch';
 import { createServices } from '../main/services';
 import { startWebHost } from '../main/webhost/server';
 import { simBenchmarks } from './benchSim';
-import { type CliContext, parseOptions } from './command';
+import { type CliContext, CliUsageError, parseOptions } from './command';
 
 // `npm run bench`: every figure the issues name, measured in this process. With
 // --json the last line on stdout is one object {name: {value, unit}} (DESIGN.md, "Rules").
@@ -76,14 +77,25 @@ export const benchmarks: Benchmark[] = [
 ];
 
 export async function runBench(args: string[], context: CliContext): Promise<number> {
-  const { values } = parseOptions(args, { json: { type: 'boolean', default: false }, only: { type: 'string' } });
-  const chosen = benchmarks.filter((b) => values.only === undefined || b.name.startsWith(values.only));
+  const { values } = parseOptions(args, { json: { type: 'boolean', default: false }, only: { type: 'string' }, exact: { type: 'boolean', default: false } });
+  const chosen = benchmarks.filter((b) => (values.exact ? b.name === values.only : values.only === undefined || b.name.startsWith(values.only)));
+  if (chosen.length === 0) throw new CliUsageError(`no benchmark matches "${values.only}"; the figures are ${benchmarks.map((b) => b.name).join(', ')}`);
   const figures: Record<string, { value: number; unit: string }> = {};
   for (const b of chosen) {
-    const value = await b.run(context);
+    // Each figure in a process of its own, so one benchmark's JIT and heap state cannot skew the next.
+    const value = chosen.length === 1 ? await b.run(context) : measureInChild(b.name);
     figures[b.name] = { value: Math.round(value * 1000) / 1000, unit: b.unit };
     if (!values.json) console.log(`${b.name.padEnd(28)} ${String(figures[b.name]?.value).padStart(12)} ${b.unit.padEnd(10)} ${b.what}`);
   }
   if (values.json) console.log(JSON.stringify(figures));
   return 0;
+}
+
+function measureInChild(name: string): number {
+  const r = spawnSync(process.execPath, [process.argv[1]!, 'bench', '--json', '--exact', '--only', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0) throw new Error(`benchmark ${name} failed (exit ${r.status})`);
+  const figure = (JSON.parse(last) as Record<string, { value: number }>)[name];
+  if (figure === undefined) throw new Error(`benchmark ${name} printed no figure`);
+  return figure.value;
 }
