@@ -1,4 +1,4 @@
-import type { Scheduler, Timer } from '../machine/scheduler';
+import { DOUBLE, type Scheduler, type Timer } from '../machine/scheduler';
 import { DmaAnomaly, DmaRegister, EventKind, type TraceSink } from '../trace/sink';
 import {
   dma1Config,
@@ -136,7 +136,7 @@ export class IsaDma {
         local: channel & 3,
         channel,
         grantLeft: 0,
-        stepStart: 0,
+        stepStart: DOUBLE,
         stepOffset: 0,
         stepTransfers: 0,
         stepDone: 0,

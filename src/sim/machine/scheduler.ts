@@ -39,14 +39,25 @@ export interface Timer {
   readonly pending: boolean;
 }
 
+/**
+ * Simulated nanoseconds pass 2^31 after about two seconds, where V8 stops storing them as
+ * small integers. A field that changes representation deoptimizes every function that
+ * touched it, so time fields hold a double from the start.
+ */
+export const DOUBLE = 0.5;
+
 export class Scheduler {
   private heap: Entry[] = [];
   private nextSeq = 0;
   private stopRequested = false;
   /** Current simulated time in ns. Only moves forward. */
-  now = 0;
+  now = DOUBLE;
   /** Events run since creation (for statistics and the runaway guard). */
   eventsRun = 0;
+
+  constructor() {
+    this.now = 0; // see DOUBLE
+  }
 
   get pending(): number {
     return this.heap.length;
@@ -58,13 +69,13 @@ export class Scheduler {
   }
 
   scheduleAt(timeNs: number, action: Action): EventHandle {
-    const entry: Entry = { time: 0, seq: 0, cancelled: false, action, index: -1 };
+    const entry: Entry = { time: DOUBLE, seq: 0, cancelled: false, action, index: -1 };
     this.arm(entry, timeNs);
     return entry;
   }
 
   createTimer(action: Action): Timer {
-    const entry: Entry = { time: 0, seq: 0, cancelled: true, action, index: -1 };
+    const entry: Entry = { time: DOUBLE, seq: 0, cancelled: true, action, index: -1 };
     return {
       setAt: (timeNs: number) => this.arm(entry, timeNs),
       clear: () => this.remove(entry),
