@@ -95,7 +95,7 @@ export const simBenchmarks: Benchmark[] = [
       let cycles = 0;
       const device: DmaPeer = {
         dmaFromDevice(into) {
-          into.fill(0xa5);
+          for (let i = 0; i < into.length; i++) into[i] = (cycles + i) & 0xff;
           cycles += into.length;
         },
         dmaToDevice() {},
