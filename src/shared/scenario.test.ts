@@ -38,6 +38,15 @@ describe('scenario schema', () => {
     expect(issues[0]).toMatch(/^workload\[0\]\.buffer\.placement: /);
   });
 
+  it("accepts only the sound device's jumper settings", () => {
+    const sound = (extra: object) => issuesOf({ devices: [{ type: 'sound', ...extra }], checks: [{ kind: 'no-underrun' }] });
+    expect(sound({})).toEqual([]);
+    expect(sound({ port: 0x240, irq: 7, channel8: 3, channel16: 6 })).toEqual([]);
+    expect(sound({ irq: 9 })).toEqual(['devices[0].irq: IRQ 2, 5, 7 or 10']);
+    expect(sound({ channel8: 2 })).toEqual(['devices[0].channel8: 8-bit DMA channel 0, 1 or 3']);
+    expect(sound({ port: 0x224 })).toEqual(['devices[0].port: a base port of the form 2x0h, such as 0x220']);
+  });
+
   it('needs a device and a check', () => {
     expect(issuesOf({ devices: [], checks: [] })).toEqual([
       'devices: a scenario needs at least one device',

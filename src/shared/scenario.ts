@@ -41,8 +41,15 @@ export const DeviceConfig = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('sound'),
     ...isaResources,
-    channel8: int(0, 3).default(1),
-    channel16: int(5, 7).default(5),
+    // What the SB16's jumpers and mixer registers 80h/81h can select.
+    port: int(0x200, 0x2f0)
+      .refine((p) => (p & 0x0f) === 0, 'a base port of the form 2x0h, such as 0x220')
+      .optional(),
+    irq: z
+      .union([z.literal(2), z.literal(5), z.literal(7), z.literal(10)], { error: 'IRQ 2, 5, 7 or 10' })
+      .optional(),
+    channel8: z.union([z.literal(0), z.literal(1), z.literal(3)], { error: '8-bit DMA channel 0, 1 or 3' }).default(1),
+    channel16: z.union([z.literal(5), z.literal(6), z.literal(7)], { error: '16-bit DMA channel 5, 6 or 7' }).default(5),
   }),
   z.strictObject({
     type: z.literal('scanner'),
