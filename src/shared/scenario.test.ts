@@ -47,6 +47,22 @@ describe('scenario schema', () => {
     expect(sound({ port: 0x224 })).toEqual(['devices[0].port: a base port of the form 2x0h, such as 0x220']);
   });
 
+  it('refuses two devices on one port range, DMA channel, IRQ or name', () => {
+    const issues = issuesOf({
+      devices: [
+        { type: 'floppy', name: 'a' },
+        { type: 'scanner', name: 'a', port: 0x3f4, channel: 2, irq: 6 },
+      ],
+      checks: [{ kind: 'data-integrity' }],
+    });
+    expect(issues).toEqual([
+      'devices[1].name: the name "a" is already used by devices[0]',
+      'devices[1].channel: DMA channel 2 is already used by devices[0]',
+      'devices[1].irq: IRQ 6 is already used by devices[0]',
+      'devices[1].port: ports 0x3f4–0x3fb overlap devices[0]',
+    ]);
+  });
+
   it('needs a device and a check', () => {
     expect(issuesOf({ devices: [], checks: [] })).toEqual([
       'devices: a scenario needs at least one device',

@@ -93,6 +93,18 @@ export const CheckSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('no-underrun') }),
 ]);
 
+/** Ports, DMA channels and IRQ each device takes, defaults applied (see labs/devices/). */
+export function deviceResources(d: z.output<typeof DeviceConfig>): { ports: [number, number]; channels: number[]; irq: number } {
+  switch (d.type) {
+    case 'floppy':
+      return { ports: [d.port ?? 0x3f0, (d.port ?? 0x3f0) + 7], channels: [d.channel], irq: d.irq ?? 6 };
+    case 'sound':
+      return { ports: [d.port ?? 0x220, (d.port ?? 0x220) + 15], channels: [d.channel8, d.channel16], irq: d.irq ?? 5 };
+    case 'scanner':
+      return { ports: [d.port ?? 0x300, (d.port ?? 0x300) + 7], channels: [d.channel], irq: d.irq ?? 10 };
+  }
+}
+
 export const Scenario = z.strictObject({
   title: z.string().min(1).optional(),
   machine: MachineProfile.default({ memoryMiB: 64, cache: 'coherent', controllerBufferBytes: 0 }),
@@ -102,6 +114,25 @@ export const Scenario = z.strictObject({
   checks: z.array(CheckSpec).min(1, 'a scenario needs at least one check'),
   /** Simulated-time budget for the whole run. */
   timeLimitMs: z.number().positive().max(600_000).default(10_000),
+}).superRefine((scenario, ctx) => {
+  // ISA resources cannot be shared: two devices on one port, channel or (edge-triggered) IRQ clash.
+  const seen = { name: new Map<string, number>(), channel: new Map<number, number>(), irq: new Map<number, number>() };
+  const taken: { range: [number, number]; index: number }[] = [];
+  scenario.devices.forEach((d, index) => {
+    const name = d.name ?? `${d.type}${index}`;
+    const { ports, channels, irq } = deviceResources(d);
+    const clash = (key: keyof typeof seen, value: string | number, path: string, what: string) => {
+      const other = (seen[key] as Map<string | number, number>).get(value);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['devices', index, path], message: `${what} is already used by devices[${other}]` });
+      else (seen[key] as Map<string | number, number>).set(value, index);
+    };
+    clash('name', name, 'name', `the name "${name}"`);
+    for (const c of channels) clash('channel', c, d.type === 'sound' ? (c < 4 ? 'channel8' : 'channel16') : 'channel', `DMA channel ${c}`);
+    clash('irq', irq, 'irq', `IRQ ${irq}`);
+    const overlap = taken.find((t) => t.range[0] <= ports[1] && ports[0] <= t.range[1]);
+    if (overlap) ctx.addIssue({ code: 'custom', path: ['devices', index, 'port'], message: `ports 0x${ports[0].toString(16)}–0x${ports[1].toString(16)} overlap devices[${overlap.index}]` });
+    taken.push({ range: ports, index });
+  });
 });
 
 export type Scenario = z.infer<typeof Scenario>;
