@@ -116,29 +116,28 @@ export class Scheduler {
    * Stops early on stop() or after `budget` events.
    */
   runUntil(timeNs: number, budget = DEFAULT_EVENT_BUDGET): RunResult {
-    this.stopRequested = false;
-    let left = budget;
-    for (;;) {
-      const next = this.heap[0];
-      if (next === undefined || next.time > timeNs) break;
-      if (left-- <= 0) return 'runaway';
-      this.step();
-      if (this.stopRequested) return 'stopped';
-    }
+    const result = this.runEvents(timeNs, budget);
+    if (result !== 'idle') return result;
     if (timeNs > this.now) this.now = timeNs;
     return this.heap.length === 0 ? 'idle' : 'time-reached';
   }
 
   /** Runs until nothing is scheduled. */
   runUntilIdle(budget = DEFAULT_EVENT_BUDGET): RunResult {
+    return this.runEvents(Infinity, budget);
+  }
+
+  /** 'idle' here means: nothing more is due by `limit`. */
+  private runEvents(limit: number, budget: number): RunResult {
     this.stopRequested = false;
     let left = budget;
-    while (this.heap.length > 0) {
+    for (;;) {
+      const next = this.heap[0];
+      if (next === undefined || next.time > limit) return 'idle';
       if (left-- <= 0) return 'runaway';
       this.step();
       if (this.stopRequested) return 'stopped';
     }
-    return 'idle';
   }
 
   private arm(entry: Entry, timeNs: number): void {
