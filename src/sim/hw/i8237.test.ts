@@ -419,6 +419,25 @@ describe('transfers (§10–§14)', () => {
     expect(m.memory.bytes[0xb000 + 40]).toBe(0);
   });
 
+  it('timing (§17): S1 once per 256 transfers, 3 clocks per transfer, 2 with compressed timing', () => {
+    const CMD_COMPRESSED = 0x08;
+    const duration = (command: number) => {
+      const m = machine();
+      m.bus.outb(DMA1_COMMAND, command);
+      m.dma.attach(1, new Device());
+      program(m, 1, BLOCK | WRITE, 0xc000, 512); // crosses A8–A15 twice: S1 at the start and at 0xc100
+      m.dma.setDreq(1, true);
+      const start = m.scheduler.now;
+      m.run();
+      const tc = m.trace.list(EventKind.TerminalCount)[0]![0];
+      return tc - start;
+    };
+    const clock = 250;
+    const hold = 500;
+    expect(duration(0)).toBe(hold + clock * (2 + 512 * 3));
+    expect(duration(CMD_COMPRESSED)).toBe(hold + clock * (2 + 512 * 2));
+  });
+
   it('an illegal transfer type (11) is a trace event, never an exception', () => {
     const m = machine();
     m.dma.attach(1, new Device());
