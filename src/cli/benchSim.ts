@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Scheduler } from '../sim/machine/scheduler';
+import { initializeDmaAsBios, programDmaChannel } from '../sim/hw/dmaProgramming';
 import { IoBus } from '../sim/hw/ioBus';
 import { type DmaPeer, IsaDma } from '../sim/hw/isaDma';
 import { nullSink } from '../sim/trace/sink';
@@ -25,22 +26,13 @@ function atMachine(memoryBytes: number) {
   const bus = new IoBus(scheduler, nullSink);
   const memory = { bytes: new Uint8Array(memoryBytes), size: memoryBytes };
   const dma = new IsaDma(bus, scheduler, memory, nullSink);
-  bus.outb(0xd6, 0xc0); // channel 4: cascade
-  bus.outb(0xd4, 0x00); // unmask it
+  initializeDmaAsBios(bus);
   return { scheduler, bus, memory, dma };
 }
 
-/** Channel 1, 8-bit: mask, clear flip-flop, mode, address, page, count, unmask (§19). */
+/** Channel 1, 8-bit, programmed as a driver would (§19). */
 function program(bus: IoBus, mode: number, physical: number, transfers: number): void {
-  bus.outb(0x0a, 0x05);
-  bus.outb(0x0c, 0);
-  bus.outb(0x0b, mode | 1);
-  bus.outb(0x02, physical & 0xff);
-  bus.outb(0x02, (physical >> 8) & 0xff);
-  bus.outb(0x83, physical >> 16);
-  bus.outb(0x03, (transfers - 1) & 0xff);
-  bus.outb(0x03, (transfers - 1) >> 8);
-  bus.outb(0x0a, 0x01);
+  programDmaChannel(bus, 1, mode, physical, transfers);
 }
 
 export const simBenchmarks: Benchmark[] = [

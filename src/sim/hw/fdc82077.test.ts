@@ -7,6 +7,7 @@ import { Random } from '../machine/random';
 import { Scheduler } from '../machine/scheduler';
 import { ArraySink, EventKind } from '../trace/sink';
 import { Fdc82077, fdcDefaultConfig } from './fdc82077';
+import { initializeDmaAsBios, programDmaChannel } from './dmaProgramming';
 import { IoBus } from './ioBus';
 import type { DeviceFaults, IsaSlot } from './isaDevice';
 import { IsaDma } from './isaDma';
@@ -92,17 +93,10 @@ const INDEX_GAP_BYTES = 224;
 const SPINUP_NS = 300_000_000;
 const SEARCH_FAIL_NS = 400_000_000;
 // 8237 DMA1, channel 2 (reference/hw/i8237a.md §3, §4.2)
-const DMA_ADDR2 = 0x04;
-const DMA_COUNT2 = 0x05;
 const DMA_SINGLE_MASK = 0x0a;
 const DMA_MODE = 0x0b;
-const DMA_CLEAR_FF = 0x0c;
-const PAGE2 = 0x81;
-const DMA2_MODE = 0xd6;
-const DMA2_SINGLE_MASK = 0xd4;
 const MODE_READ_FROM_DEVICE = 0x46; // single, write (I/O → memory), channel 2
 const MODE_WRITE_TO_DEVICE = 0x4a; // single, read (memory → I/O), channel 2
-const CASCADE = 0xc0;
 
 const MiB = 1024 * 1024;
 const ms = 1_000_000;
@@ -122,9 +116,7 @@ function machine(options: { image?: Uint8Array; faults?: DeviceFaults } = {}) {
   const bus = new IoBus(scheduler, trace);
   const memory = { bytes: new Uint8Array(4 * MiB), size: 4 * MiB };
   const dma = new IsaDma(bus, scheduler, memory, trace);
-  // What the AT BIOS does: channel 4 cascades DMA1, unmasked.
-  bus.outb(DMA2_MODE, CASCADE | 0);
-  bus.outb(DMA2_SINGLE_MASK, 0);
+  initializeDmaAsBios(bus);
   const irq = { level: false, rises: [] as number[], falls: [] as number[], other: 0 };
   const slot: IsaSlot = {
     bus,
@@ -209,16 +201,7 @@ function seek(m: M, cylinder: number, head = 0): number[] {
 
 /** The classic 8237 sequence for channel 2: mask, clear flip-flop, mode, address, page, count − 1, unmask. */
 function programDma(m: M, mode: number, physical: number, bytes: number, unmask = true): void {
-  const { bus } = m;
-  bus.outb(DMA_SINGLE_MASK, 0x04 | 2);
-  bus.outb(DMA_CLEAR_FF, 0);
-  bus.outb(DMA_MODE, mode);
-  bus.outb(DMA_ADDR2, physical & 0xff);
-  bus.outb(DMA_ADDR2, (physical >> 8) & 0xff);
-  bus.outb(PAGE2, (physical >> 16) & 0xff);
-  bus.outb(DMA_COUNT2, (bytes - 1) & 0xff);
-  bus.outb(DMA_COUNT2, ((bytes - 1) >> 8) & 0xff);
-  if (unmask) bus.outb(DMA_SINGLE_MASK, 2);
+  programDmaChannel(m.bus, 2, mode, physical, bytes, unmask);
 }
 
 interface Rw {

@@ -8,6 +8,7 @@ import { Random } from '../machine/random';
 import { Scheduler } from '../machine/scheduler';
 import { ArraySink, EventKind } from '../trace/sink';
 import type { DeviceFaults, IsaSlot } from './isaDevice';
+import { initializeDmaAsBios, programDmaChannel } from './dmaProgramming';
 import { IoBus } from './ioBus';
 import { IsaDma } from './isaDma';
 import { sb16DefaultConfig, SoundBlaster16 } from './sb16';
@@ -67,23 +68,12 @@ const RESET_PULSE_NS = 3_000;
 const RESET_DELAY_NS = 100_000;
 const FIFO_BYTES = 64;
 // 8237 (reference/hw/i8237a.md §3, §4.2)
-const DMA1_ADDR = (ch: number) => ch * 2;
-const DMA1_COUNT = (ch: number) => ch * 2 + 1;
-const DMA1_SINGLE_MASK = 0x0a;
-const DMA1_MODE = 0x0b;
-const DMA1_CLEAR_FF = 0x0c;
-const DMA2_ADDR = (ch: number) => 0xc0 + (ch - 4) * 4;
-const DMA2_COUNT = (ch: number) => 0xc2 + (ch - 4) * 4;
 const DMA2_SINGLE_MASK = 0xd4;
-const DMA2_MODE = 0xd6;
-const DMA2_CLEAR_FF = 0xd8;
-const PAGE: Record<number, number> = { 1: 0x83, 5: 0x8b };
 const WRITE = 0x04; // I/O → memory
 const READ = 0x08; // memory → I/O
 const AUTOINIT = 0x10;
 const DEMAND = 0x00;
 const SINGLE = 0x40;
-const CASCADE = 0xc0;
 
 const MiB = 1024 * 1024;
 const MS = 1_000_000;
@@ -95,9 +85,7 @@ function machine(faults: DeviceFaults = {}) {
   const bus = new IoBus(scheduler, trace);
   const memory = { bytes: new Uint8Array(2 * MiB), size: 2 * MiB };
   const dma = new IsaDma(bus, scheduler, memory, trace);
-  // What the AT BIOS does: channel 4 cascades DMA1, unmasked.
-  bus.outb(DMA2_MODE, CASCADE | 0);
-  bus.outb(DMA2_SINGLE_MASK, 0);
+  initializeDmaAsBios(bus);
   const irqLevels: { time: number; irq: number; level: boolean }[] = [];
   let isr: (() => void) | null = null;
   // The IRQ stand-in: records every level, and on a rising edge runs the "driver's ISR" a little later.
@@ -186,29 +174,7 @@ function mixerRead(m: M, register: number): number {
 
 /** The 8237 programming sequence (i8237a.md §19); channel 5 counts words at word addresses. */
 function program(m: M, channel: number, mode: number, physical: number, transfers: number, unmask = true): void {
-  const { bus } = m;
-  if (channel < 4) {
-    bus.outb(DMA1_SINGLE_MASK, 0x04 | channel);
-    bus.outb(DMA1_CLEAR_FF, 0);
-    bus.outb(DMA1_MODE, mode | channel);
-    bus.outb(DMA1_ADDR(channel), physical & 0xff);
-    bus.outb(DMA1_ADDR(channel), (physical >> 8) & 0xff);
-    bus.outb(PAGE[channel]!, (physical >> 16) & 0xff);
-    bus.outb(DMA1_COUNT(channel), (transfers - 1) & 0xff);
-    bus.outb(DMA1_COUNT(channel), ((transfers - 1) >> 8) & 0xff);
-    if (unmask) bus.outb(DMA1_SINGLE_MASK, channel);
-  } else {
-    const word = (physical >> 1) & 0xffff;
-    bus.outb(DMA2_SINGLE_MASK, 0x04 | (channel & 3));
-    bus.outb(DMA2_CLEAR_FF, 0);
-    bus.outb(DMA2_MODE, mode | (channel & 3));
-    bus.outb(DMA2_ADDR(channel), word & 0xff);
-    bus.outb(DMA2_ADDR(channel), word >> 8);
-    bus.outb(PAGE[channel]!, (physical >> 16) & 0xff);
-    bus.outb(DMA2_COUNT(channel), (transfers - 1) & 0xff);
-    bus.outb(DMA2_COUNT(channel), ((transfers - 1) >> 8) & 0xff);
-    if (unmask) bus.outb(DMA2_SINGLE_MASK, channel & 3);
-  }
+  programDmaChannel(m.bus, channel, mode, physical, transfers, unmask);
 }
 
 function pattern(bytes: number, seed: number): Uint8Array {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../machine/random';
 import { Scheduler } from '../machine/scheduler';
 import { ArraySink } from '../trace/sink';
+import { initializeDmaAsBios, programDmaChannel } from './dmaProgramming';
 import { IoBus } from './ioBus';
 import { IsaDma } from './isaDma';
 import { Scanner, scanByte } from './scanner';
@@ -37,8 +38,7 @@ function machine(faults = {}, config = {}) {
   const bus = new IoBus(scheduler, trace);
   const memory = { bytes: new Uint8Array(16 * MiB), size: 16 * MiB };
   const dma = new IsaDma(bus, scheduler, memory, trace);
-  bus.outb(0xd6, 0xc0); // channel 4: cascade
-  bus.outb(0xd4, 0x00);
+  initializeDmaAsBios(bus);
   const irqs: number[] = [];
   let irqLevel = false;
   let onIrq: () => void = () => {};
@@ -65,15 +65,7 @@ type M = ReturnType<typeof machine>;
 
 /** Channel 3, single mode, write (I/O → memory). */
 function programDma(m: M, physical: number, bytes: number, mode = 0x44): void {
-  m.bus.outb(0x0a, 0x04 | 3);
-  m.bus.outb(0x0c, 0);
-  m.bus.outb(0x0b, mode | 3);
-  m.bus.outb(0x06, physical & 0xff);
-  m.bus.outb(0x06, (physical >> 8) & 0xff);
-  m.bus.outb(0x82, physical >> 16);
-  m.bus.outb(0x07, (bytes - 1) & 0xff);
-  m.bus.outb(0x07, (bytes - 1) >> 8);
-  m.bus.outb(0x0a, 3);
+  programDmaChannel(m.bus, 3, mode, physical, bytes);
 }
 
 function setSegment(m: M, bytes: number): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Scenario } from '../../shared/scenario';
+import { programDmaChannel } from '../hw/dmaProgramming';
 import { scanByte } from '../hw/scanner';
 import { ArraySink, EventKind } from '../trace/sink';
 import { Machine } from './machine';
@@ -23,15 +24,7 @@ function run(seed: number) {
   let next = 0;
   const programNext = () => {
     const { pa, length } = runs[next++]!;
-    m.bus.outb(0x0a, 0x07); // mask channel 3
-    m.bus.outb(0x0c, 0);
-    m.bus.outb(0x0b, 0x47); // single, write, channel 3
-    m.bus.outb(0x06, pa & 0xff);
-    m.bus.outb(0x06, (pa >> 8) & 0xff);
-    m.bus.outb(0x82, pa >> 16);
-    m.bus.outb(0x07, (length - 1) & 0xff);
-    m.bus.outb(0x07, (length - 1) >> 8);
-    m.bus.outb(0x0a, 0x03);
+    programDmaChannel(m.bus, 3, 0x44, pa, length); // single, write (I/O → memory)
     m.bus.outb(0x304, length & 0xff);
     m.bus.outb(0x305, length >> 8);
     m.bus.outb(0x306, 0);
@@ -115,7 +108,7 @@ describe('the floppy from a scenario', () => {
     );
     const pa = 0x2_0000;
     // 8237: channel 2, single, write (I/O → memory), 512 bytes.
-    for (const [port, value] of [[0x0a, 0x06], [0x0c, 0], [0x0b, 0x46], [0x04, pa & 0xff], [0x04, (pa >> 8) & 0xff], [0x81, pa >> 16], [0x05, 0xff], [0x05, 0x01], [0x0a, 0x02]] as const) m.bus.outb(port, value);
+    programDmaChannel(m.bus, 2, 0x46, pa, 512);
     m.bus.outb(0x3f7, 0x00); // 500 kbit/s
     m.bus.outb(0x3f2, 0x1c); // out of reset, DMA gate, motor A
     m.scheduler.runUntil(m.scheduler.now + 400_000_000); // spin-up
@@ -147,7 +140,7 @@ describe('the CPU and DMA', () => {
     const pa = m.space.translate(va)!;
     let next = 0;
     m.dma.attach(1, { dmaFromDevice: (into) => into.forEach((_, i) => (into[i] = ++next & 0xff)), dmaToDevice: () => {} });
-    for (const [port, value] of [[0x0a, 0x05], [0x0c, 0], [0x0b, 0x85], [0x02, pa & 0xff], [0x02, (pa >> 8) & 0xff], [0x83, pa >> 16], [0x03, 0xff], [0x03, 0x0f], [0x0a, 0x01]] as const) m.bus.outb(port, value);
+    programDmaChannel(m.bus, 1, 0x84, pa, 0x1000); // block, write (I/O → memory)
     m.dma.setDreq(1, true);
     // Hold latency 500 ns, then S1 and 3 clocks of 250 ns per byte: 100 bytes take 75.25 µs.
     m.scheduler.runUntil(m.scheduler.now + 500 + 250 + 100 * 750);

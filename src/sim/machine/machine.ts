@@ -1,5 +1,6 @@
 import type { DeviceConfig, Scenario } from '../../shared/scenario';
 import { Fdc82077, fdcDefaultConfig } from '../hw/fdc82077';
+import { initializeDmaAsBios } from '../hw/dmaProgramming';
 import { IoBus } from '../hw/ioBus';
 import type { IsaSlot } from '../hw/isaDevice';
 import { IsaDma } from '../hw/isaDma';
@@ -67,8 +68,7 @@ export class Machine implements IsaSlot {
 
   /** What the BIOS and the HAL have done before any driver runs. */
   private initializeAsFirmware(): void {
-    this.bus.outb(0xd6, 0xc0); // DMA channel 4: cascade mode (DMA1 behind it)
-    this.bus.outb(0xd4, 0x00); // and unmasked
+    initializeDmaAsBios(this.bus);
     this.pic.initializeAsWindows();
   }
 
