@@ -93,6 +93,11 @@ export const CheckSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('no-underrun') }),
 ]);
 
+/** A device's name in checks and traces: its own, or its type and position. */
+export function deviceName(d: { name?: string | undefined; type: string }, index: number): string {
+  return d.name ?? `${d.type}${index}`;
+}
+
 /** Ports, DMA channels and IRQ each device takes, defaults applied (see labs/devices/). */
 export function deviceResources(d: z.output<typeof DeviceConfig>): { ports: [number, number]; channels: number[]; irq: number } {
   switch (d.type) {
@@ -119,7 +124,7 @@ export const Scenario = z.strictObject({
   const seen = { name: new Map<string, number>(), channel: new Map<number, number>(), irq: new Map<number, number>() };
   const taken: { range: [number, number]; index: number }[] = [];
   scenario.devices.forEach((d, index) => {
-    const name = d.name ?? `${d.type}${index}`;
+    const name = deviceName(d, index);
     const { ports, channels, irq } = deviceResources(d);
     const clash = (key: keyof typeof seen, value: string | number, path: string, what: string) => {
       const other = (seen[key] as Map<string | number, number>).get(value);

@@ -1,5 +1,5 @@
-import type { DeviceConfig, Scenario } from '../../shared/scenario';
-import { Fdc82077, fdcDefaultConfig } from '../hw/fdc82077';
+import { type DeviceConfig, deviceName, deviceResources, type Scenario } from '../../shared/scenario';
+import { Fdc82077 } from '../hw/fdc82077';
 import { initializeDmaAsBios } from '../hw/dmaProgramming';
 import { IoBus } from '../hw/ioBus';
 import type { IsaSlot } from '../hw/isaDevice';
@@ -81,42 +81,21 @@ export class Machine implements IsaSlot {
    * `image` (written in place), or a disk of zeros.
    */
   addDevice(config: z.output<typeof DeviceConfig>, index: number, image?: Uint8Array): string {
-    const name = config.name ?? `${config.type}${index}`;
+    const name = deviceName(config, index);
+    const { ports, irq } = deviceResources(config);
+    const base = ports[0];
     switch (config.type) {
       case 'floppy':
-        this.devices.set(
-          name,
-          new Fdc82077(
-            this,
-            { ...fdcDefaultConfig, base: config.port ?? fdcDefaultConfig.base, irq: config.irq ?? fdcDefaultConfig.irq, dmaChannel: config.channel },
-            image ?? new Uint8Array(FLOPPY_IMAGE_BYTES),
-          ),
-        );
+        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? new Uint8Array(FLOPPY_IMAGE_BYTES)));
         break;
       case 'scanner':
         this.devices.set(
           name,
-          new Scanner(this, {
-            ...scannerDefaultConfig,
-            base: config.port ?? scannerDefaultConfig.base,
-            irq: config.irq ?? scannerDefaultConfig.irq,
-            dmaChannel: config.channel,
-            lineBytes: config.lineBytes,
-            seed: this.random.nextUint32(),
-          }),
+          new Scanner(this, { ...scannerDefaultConfig, base, irq, dmaChannel: config.channel, lineBytes: config.lineBytes, seed: this.random.nextUint32() }),
         );
         break;
       case 'sound':
-        this.devices.set(
-          name,
-          new SoundBlaster16(this, {
-            ...sb16DefaultConfig,
-            base: config.port ?? sb16DefaultConfig.base,
-            irq: config.irq ?? sb16DefaultConfig.irq,
-            dma8: config.channel8,
-            dma16: config.channel16,
-          }),
-        );
+        this.devices.set(name, new SoundBlaster16(this, { ...sb16DefaultConfig, base, irq, dma8: config.channel8, dma16: config.channel16 }));
         break;
     }
     return name;
@@ -126,7 +105,7 @@ export class Machine implements IsaSlot {
   static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink, images: ReadonlyMap<string, Uint8Array> = new Map()): Machine {
     const { memoryMiB, cache, controllerBufferBytes } = scenario.machine;
     const machine = new Machine({ memoryMiB, cache, controllerBufferBytes, seed, ...(trace ? { trace } : {}) });
-    scenario.devices.forEach((d, i) => machine.addDevice(d, i, images.get(d.name ?? `${d.type}${i}`)));
+    scenario.devices.forEach((d, i) => machine.addDevice(d, i, images.get(deviceName(d, i))));
     return machine;
   }
 }
