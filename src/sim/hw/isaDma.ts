@@ -59,6 +59,26 @@ export interface IsaDmaTiming {
 
 export const AT_DMA_TIMING: IsaDmaTiming = { clockNs: 250, holdLatencyNs: 500 };
 
+type Anomaly = I8237Anomaly | 'software-request-not-block' | 'address-wrap' | 'no-memory';
+
+const ANOMALY_CODE: Record<Anomaly, number> = {
+  'illegal-read': DmaAnomaly.IllegalRead,
+  'illegal-transfer-type': DmaAnomaly.IllegalTransferType,
+  'dack-polarity': DmaAnomaly.Unimplemented,
+  'software-request-not-block': DmaAnomaly.SoftwareRequestNotBlock,
+  'address-wrap': DmaAnomaly.AddressWrap,
+  'no-memory': DmaAnomaly.NoMemory,
+};
+
+const REGISTER_CODE: Record<Parameters<I8237Hooks['registerWritten']>[2], number> = {
+  address: DmaRegister.Address,
+  count: DmaRegister.Count,
+  mode: DmaRegister.Mode,
+  mask: DmaRegister.Mask,
+  request: DmaRegister.Request,
+  command: DmaRegister.Command,
+};
+
 interface Service {
   chip: I8237;
   /** Memory-to-memory (§15): channel 0 reads, channel 1 writes, channel 1 counts. */
@@ -123,9 +143,7 @@ export class IsaDma {
       anomaly: (chip, kind, channel, value) => this.anomaly(chip, kind, channel, value),
       registerWritten: (chip, local, register, value) => {
         if (!this.trace.enabled) return;
-        const code = { address: DmaRegister.Address, count: DmaRegister.Count, mode: DmaRegister.Mode, mask: DmaRegister.Mask, request: DmaRegister.Request, command: DmaRegister.Command }[register];
-        const channel = local < 0 ? -1 - (chip === this.dma1 ? 0 : 1) : chip.config.firstChannel + local;
-        this.trace.record(this.scheduler.now, EventKind.DmaRegisterWrite, channel, code, value);
+        this.trace.record(this.scheduler.now, EventKind.DmaRegisterWrite, this.traceChannel(chip, local), REGISTER_CODE[register], value);
       },
     };
     this.grantTimer = scheduler.createTimer(() => this.startService());
@@ -489,17 +507,13 @@ export class IsaDma {
     return count;
   }
 
-  private anomaly(chip: I8237, kind: I8237Anomaly | 'software-request-not-block' | 'address-wrap' | 'no-memory', local: number, value: number): void {
-    const code = {
-      'illegal-read': DmaAnomaly.IllegalRead,
-      'illegal-transfer-type': DmaAnomaly.IllegalTransferType,
-      'dack-polarity': DmaAnomaly.Unimplemented,
-      'software-request-not-block': DmaAnomaly.SoftwareRequestNotBlock,
-      'address-wrap': DmaAnomaly.AddressWrap,
-      'no-memory': DmaAnomaly.NoMemory,
-    }[kind];
-    const where = local < 0 ? -1 - (chip === this.dma1 ? 0 : 1) : chip.config.firstChannel + local;
-    this.trace.record(this.scheduler.now, EventKind.DmaAnomaly, where, code, value);
+  private anomaly(chip: I8237, kind: Anomaly, local: number, value: number): void {
+    this.trace.record(this.scheduler.now, EventKind.DmaAnomaly, this.traceChannel(chip, local), ANOMALY_CODE[kind], value);
+  }
+
+  /** A channel 0–7, or -1 for DMA1 and -2 for DMA2 as a whole (chip-wide registers). */
+  private traceChannel(chip: I8237, local: number): number {
+    return local < 0 ? (chip === this.dma1 ? -1 : -2) : chip.config.firstChannel + local;
   }
 
   /** The state of both controllers for panels and replay; mode decoded into words. */
