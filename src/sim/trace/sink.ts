@@ -30,6 +30,26 @@ export const EventKind = {
   Eoi: 22,
   /** An IRQ 7/15 acknowledge with nothing in the IRR. a = IRQ */
   SpuriousInterrupt: 23,
+  /** An interrupt no connected ISR claimed. a = IRQ */
+  UnclaimedInterrupt: 24,
+  /** The processor's IRQL changed. a = new IRQL */
+  Irql: 30,
+  /** The kernel called a driver routine. a = Entry (kernel/driverCode.ts), b, c = its first two arguments */
+  RoutineEnter: 31,
+  /** a = Entry, b = the routine's result, c = IRQL */
+  RoutineExit: 32,
+  /** A driver API call. a = ApiId (driver/api.ts), b = source line, c = result */
+  ApiCall: 33,
+  /** a = index into the run's console lines, b = source line */
+  DbgPrint: 34,
+  /** An IRP completed. a = IRP id, b = NTSTATUS, c = Information */
+  IrpComplete: 35,
+  /** a = index into the run's findings, b = source line */
+  Violation: 36,
+  /** a = bug check code, b = source line */
+  BugCheck: 37,
+  /** The HAL programmed a channel for a transfer. a = channel, b = physical address, c = bytes */
+  MapTransfer: 38,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
