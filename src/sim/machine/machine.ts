@@ -2,7 +2,7 @@ import { type DeviceConfig, deviceName, deviceResources, type Scenario } from '.
 import { Fdc82077 } from '../hw/fdc82077';
 import { initializeDmaAsBios } from '../hw/dmaProgramming';
 import { IoBus } from '../hw/ioBus';
-import type { IsaSlot } from '../hw/isaDevice';
+import type { DeviceFaults, IsaSlot } from '../hw/isaDevice';
 import { IsaDma } from '../hw/isaDma';
 import { PicPair } from '../hw/picPair';
 import { sb16DefaultConfig, SoundBlaster16 } from '../hw/sb16';
@@ -80,22 +80,22 @@ export class Machine implements IsaSlot {
    * Plugs a scenario's device into the machine; returns its name. A floppy's disk is
    * `image` (written in place), or a disk of zeros.
    */
-  addDevice(config: z.output<typeof DeviceConfig>, index: number, image?: Uint8Array): string {
+  addDevice(config: z.output<typeof DeviceConfig>, index: number, image?: Uint8Array, faults: DeviceFaults = {}): string {
     const name = deviceName(config, index);
     const { ports, irq } = deviceResources(config);
     const base = ports[0];
     switch (config.type) {
       case 'floppy':
-        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? new Uint8Array(FLOPPY_IMAGE_BYTES)));
+        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? new Uint8Array(FLOPPY_IMAGE_BYTES), faults));
         break;
       case 'scanner':
         this.devices.set(
           name,
-          new Scanner(this, { ...scannerDefaultConfig, base, irq, dmaChannel: config.channel, lineBytes: config.lineBytes, seed: this.random.nextUint32() }),
+          new Scanner(this, { ...scannerDefaultConfig, base, irq, dmaChannel: config.channel, lineBytes: config.lineBytes, seed: this.random.nextUint32() }, faults),
         );
         break;
       case 'sound':
-        this.devices.set(name, new SoundBlaster16(this, { ...sb16DefaultConfig, base, irq, dma8: config.channel8, dma16: config.channel16 }));
+        this.devices.set(name, new SoundBlaster16(this, { ...sb16DefaultConfig, base, irq, dma8: config.channel8, dma16: config.channel16 }, faults));
         break;
     }
     return name;
@@ -105,7 +105,31 @@ export class Machine implements IsaSlot {
   static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink, images: ReadonlyMap<string, Uint8Array> = new Map()): Machine {
     const { memoryMiB, cache, controllerBufferBytes } = scenario.machine;
     const machine = new Machine({ memoryMiB, cache, controllerBufferBytes, seed, ...(trace ? { trace } : {}) });
-    scenario.devices.forEach((d, i) => machine.addDevice(d, i, images.get(deviceName(d, i))));
+    scenario.devices.forEach((d, i) => {
+      const name = deviceName(d, i);
+      machine.addDevice(d, i, images.get(name), faultsFor(scenario, name, i === 0));
+    });
+    // A spurious interrupt: a pulse on the line at the given time, from no device.
+    for (const f of scenario.faults) {
+      if (f.kind !== 'spurious-interrupt') continue;
+      machine.scheduler.scheduleAt(f.atNs, () => {
+        machine.setIrq(f.irq, true);
+        machine.scheduler.schedule(1000, () => machine.setIrq(f.irq, false));
+      });
+    }
     return machine;
   }
+}
+
+/** The scenario's faults aimed at one device (a fault without `device` hits the first). */
+export function faultsFor(scenario: Scenario, name: string, first: boolean): DeviceFaults {
+  const faults: DeviceFaults = {};
+  for (const f of scenario.faults) {
+    if (f.kind === 'spurious-interrupt') continue;
+    if (f.device !== undefined ? f.device !== name : !first) continue;
+    if (f.kind === 'io-error') faults.ioErrorAtByte = f.atByte;
+    else if (f.kind === 'no-interrupt') faults.neverInterrupt = true;
+    else faults.slowFactor = f.factor;
+  }
+  return faults;
 }

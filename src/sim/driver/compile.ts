@@ -1,0 +1,115 @@
+import ts from 'typescript';
+
+// Compiling the driver: TypeScript to the JavaScript the sandbox runs, one file at a time
+// (transpileModule: no type check, so a run starts fast; the editor type-checks). Every
+// statement is preceded by `__line = N`, N being its line in the TypeScript source, so
+// findings, bug checks, DbgPrint lines and trace events can name the driver's own line
+// whatever the compiler did to the code, and the watchdog stops a loop at a line.
+
+export interface CompileError {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface CompiledModule {
+  /** A CommonJS module body: `exports`, `require` and `module` are free. */
+  code: string;
+}
+
+export const LINE_VARIABLE = '__line';
+
+/** Statements that run (declarations of types and functions do not get a line mark). */
+function runs(statement: ts.Statement): boolean {
+  return !(
+    ts.isFunctionDeclaration(statement) ||
+    ts.isInterfaceDeclaration(statement) ||
+    ts.isTypeAliasDeclaration(statement) ||
+    ts.isImportDeclaration(statement) ||
+    ts.isModuleDeclaration(statement) ||
+    (ts.isEnumDeclaration(statement) && statement.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) ||
+    ts.isEmptyStatement(statement)
+  );
+}
+
+function lineMarker(): ts.TransformerFactory<ts.SourceFile> {
+  return (context) => {
+    const f = context.factory;
+    let source: ts.SourceFile;
+    const mark = (node: ts.Node) =>
+      f.createExpressionStatement(
+        f.createAssignment(f.createIdentifier(LINE_VARIABLE), f.createNumericLiteral(source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1)),
+      );
+    const marked = (statements: ts.NodeArray<ts.Statement>): ts.Statement[] => {
+      const out: ts.Statement[] = [];
+      for (const s of statements) {
+        const visited = ts.visitNode(s, visit) as ts.Statement;
+        if (s.pos >= 0 && runs(s)) out.push(mark(s));
+        out.push(visited);
+      }
+      return out;
+    };
+    /** A lone statement body (`if (x) y;`) becomes a block so it can carry its mark. */
+    const body = (s: ts.Statement): ts.Statement => (ts.isBlock(s) ? (ts.visitNode(s, visit) as ts.Statement) : f.createBlock(marked(f.createNodeArray([s])), true));
+    const visit = (node: ts.Node): ts.Node => {
+      if (ts.isBlock(node)) return f.updateBlock(node, marked(node.statements));
+      if (ts.isCaseClause(node)) return f.updateCaseClause(node, ts.visitNode(node.expression, visit) as ts.Expression, marked(node.statements));
+      if (ts.isDefaultClause(node)) return f.updateDefaultClause(node, marked(node.statements));
+      if (ts.isIfStatement(node)) {
+        return f.updateIfStatement(node, ts.visitNode(node.expression, visit) as ts.Expression, body(node.thenStatement), node.elseStatement && (ts.isIfStatement(node.elseStatement) ? (visit(node.elseStatement) as ts.Statement) : body(node.elseStatement)));
+      }
+      if (ts.isWhileStatement(node)) return f.updateWhileStatement(node, ts.visitNode(node.expression, visit) as ts.Expression, body(node.statement));
+      if (ts.isDoStatement(node)) return f.updateDoStatement(node, body(node.statement), ts.visitNode(node.expression, visit) as ts.Expression);
+      if (ts.isForStatement(node)) {
+        return f.updateForStatement(node, ts.visitNode(node.initializer, visit) as ts.ForInitializer | undefined, ts.visitNode(node.condition, visit) as ts.Expression | undefined, ts.visitNode(node.incrementor, visit) as ts.Expression | undefined, body(node.statement));
+      }
+      if (ts.isForOfStatement(node)) return f.updateForOfStatement(node, node.awaitModifier, ts.visitNode(node.initializer, visit) as ts.ForInitializer, ts.visitNode(node.expression, visit) as ts.Expression, body(node.statement));
+      if (ts.isForInStatement(node)) return f.updateForInStatement(node, ts.visitNode(node.initializer, visit) as ts.ForInitializer, ts.visitNode(node.expression, visit) as ts.Expression, body(node.statement));
+      return ts.visitEachChild(node, visit, context);
+    };
+    return (file) => {
+      source = file;
+      return f.updateSourceFile(file, marked(file.statements));
+    };
+  };
+}
+
+const OPTIONS: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.CommonJS,
+  importHelpers: false,
+  sourceMap: false,
+  removeComments: true,
+  isolatedModules: true,
+};
+
+/** Compiles one TypeScript file; `markLines` adds the line marks (the driver's own files). */
+export function compileDriver(source: string, file: string, markLines = true): CompiledModule | CompileError[] {
+  const output = ts.transpileModule(source, {
+    compilerOptions: OPTIONS,
+    fileName: file,
+    reportDiagnostics: true,
+    transformers: markLines ? { before: [lineMarker()] } : {},
+  });
+  const errors = (output.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) return errors.map((d) => toError(d, file));
+  return { code: output.outputText };
+}
+
+function toError(d: ts.Diagnostic, file: string): CompileError {
+  const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
+  if (d.file && d.start !== undefined) {
+    const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+    return { file, line: line + 1, column: character + 1, message };
+  }
+  return { file, line: 1, column: 1, message };
+}
+
+export function isCompileErrors(value: CompiledModule | CompileError[]): value is CompileError[] {
+  return Array.isArray(value);
+}
+
+export function formatCompileError(e: CompileError): string {
+  return `${e.file}:${e.line}:${e.column}: error: ${e.message}`;
+}
