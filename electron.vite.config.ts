@@ -3,7 +3,8 @@ import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 
 // Three builds, as electron-vite lays them out. The main build also emits the
-// `dmalab` CLI (out/main/cli.js): it shares main's services but never loads Electron.
+// `dmalab` CLI (out/main/cli.js): it shares main's services but never loads Electron,
+// and the simulation worker (out/main/simWorker.js), one per run.
 export default defineConfig({
   main: {
     build: {
@@ -11,6 +12,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/index.ts'),
           cli: resolve('src/cli/index.ts'),
+          simWorker: resolve('src/main/services/simWorker.ts'),
         },
       },
     },

@@ -2,7 +2,7 @@
 
 interface FdcExtension {
   Pdo: DEVICE_OBJECT;
-  LowerDevice: DEVICE_OBJECT;
+  LowerDevice: DEVICE_OBJECT | null;
   DmaAdapter: DMA_ADAPTER | null;
   NumberOfMapRegisters: number;
 }
@@ -31,8 +31,8 @@ function AddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJ
   return STATUS_SUCCESS;
 }
 
-function StartDevice(ext: FdcExtension, resources: CM_RESOURCE_LIST): NTSTATUS {
-  const dma = resources.List[0]?.PartialResourceList.PartialDescriptors.find((d) => d.Type === CmResourceTypeDma);
+function StartDevice(ext: FdcExtension, resources: CM_RESOURCE_LIST | null): NTSTATUS {
+  const dma = resources?.List[0]?.PartialResourceList.PartialDescriptors.find((d) => d.Type === CmResourceTypeDma);
   if (dma === undefined) return STATUS_INSUFFICIENT_RESOURCES;
 
   const description: DEVICE_DESCRIPTION = {
@@ -76,7 +76,7 @@ function DispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
         ext.DmaAdapter.DmaOperations.PutDmaAdapter(ext.DmaAdapter);
         ext.DmaAdapter = null;
       }
-      IoDetachDevice(ext.LowerDevice);
+      if (ext.LowerDevice !== null) IoDetachDevice(ext.LowerDevice);
       IoDeleteDevice(DeviceObject);
       break;
   }

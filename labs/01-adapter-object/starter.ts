@@ -9,7 +9,7 @@
 
 interface FdcExtension {
   Pdo: DEVICE_OBJECT;
-  LowerDevice: DEVICE_OBJECT;
+  LowerDevice: DEVICE_OBJECT | null;
   DmaAdapter: DMA_ADAPTER | null;
   NumberOfMapRegisters: number;
 }
@@ -49,7 +49,7 @@ function DispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
     }
     case IRP_MN_REMOVE_DEVICE: {
       // TODO: give the adapter back to the HAL before the device object goes.
-      IoDetachDevice(ext.LowerDevice);
+      if (ext.LowerDevice !== null) IoDetachDevice(ext.LowerDevice);
       IoDeleteDevice(DeviceObject);
       break;
     }

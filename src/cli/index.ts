@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { runBench } from './bench';
 import { CliUsageError, type Command } from './command';
 import { labsCommand } from './labs';
+import { runCommand } from './run';
 import { serveCommand } from './serve';
 
 // `dmalab`: the lab from a terminal. Exit codes: 0 success, 1 a check or run failed,
@@ -14,6 +15,7 @@ const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const commands: Record<string, Command> = {
   serve: serveCommand,
   labs: labsCommand,
+  run: runCommand,
   bench: { summary: 'run the benchmarks (--json: one JSON object as the last line)', run: runBench },
 };
 

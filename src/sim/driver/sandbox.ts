@@ -32,7 +32,7 @@ export interface SandboxLimits {
 export const DEFAULT_LIMITS: SandboxLimits = {
   memoryBytes: 256 * 1024 * 1024,
   stackBytes: 256 * 1024,
-  watchdogTicks: 4000,
+  watchdogTicks: 1000,
 };
 
 /** Modules the driver may import besides itself: './name' → TypeScript source. */
@@ -279,6 +279,7 @@ export class Sandbox implements DriverCode {
       }
       const module = { exports: {} };
       (function (exports, require, module) {\n${compiled.code}\n})(module.exports, require, module);
+      if (typeof module.exports.DriverEntry !== 'function') throw new TypeError('the driver must export a function DriverEntry(DriverObject, RegistryPath)');
       return module.exports;
     })()`;
     this.ticks = 0;

@@ -3,6 +3,7 @@ import 'monaco-editor/languages/definitions/typescript/register.js';
 import { ModuleKind, ScriptTarget, typescriptDefaults } from 'monaco-editor/languages/features/typescript/register.js';
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
 import TsWorker from 'monaco-editor/language/typescript/ts.worker.js?worker';
+import wdmTypes from '../../../../labs/wdm.d.ts?raw';
 
 // Only the editor core and the TypeScript language are loaded, and their workers come
 // from the app's own files (no CDN), in Electron and in the browser alike.
@@ -13,17 +14,18 @@ self.MonacoEnvironment = {
   },
 };
 
-// The WDK's declarations (wdm.d.ts) come with the driver runtime; until then only
-// syntax is checked, so the lab's WDK names are not flagged as unknown.
-typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: true, noSyntaxValidation: false });
-
+// The driver's world is the WDK's declarations (labs/wdm.d.ts, generated from the
+// simulator's surface) and ES2022: no DOM, no Node, as in the sandbox.
+typescriptDefaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
 typescriptDefaults.setCompilerOptions({
   target: ScriptTarget.ES2020,
   module: ModuleKind.ESNext,
+  lib: ['es2022'],
   strict: true,
   noEmit: true,
   allowNonTsExtensions: true,
 });
+typescriptDefaults.addExtraLib(wdmTypes, 'file:///wdm.d.ts');
 
 export { monaco };
 

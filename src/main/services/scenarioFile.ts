@@ -1,0 +1,54 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { describeProblem, problemsFromZod, type SchemaProblem } from '../../shared/schemaError';
+import { deviceName, Scenario } from '../../shared/scenario';
+
+// A scenario file (YAML or JSON) from disk: parsed, validated against the schema, with
+// every problem naming the file, the path inside it and what was expected; floppy images
+// are read relative to the file.
+
+export const FLOPPY_IMAGE_BYTES = 1_474_560;
+const MAX_SCENARIO_BYTES = 1024 * 1024;
+
+export class ScenarioFileError extends Error {
+  constructor(readonly problems: SchemaProblem[]) {
+    super(problems.map(describeProblem).join('\n'));
+    this.name = 'ScenarioFileError';
+  }
+}
+
+export interface LoadedScenario {
+  scenario: Scenario;
+  /** Floppy images by device name. */
+  images: Map<string, Uint8Array>;
+}
+
+export async function loadScenarioFile(path: string): Promise<LoadedScenario> {
+  const fail = (message: string, at = ''): never => {
+    throw new ScenarioFileError([{ file: path, path: at, message }]);
+  };
+  const info = await stat(path).catch(() => fail('no such file'));
+  if (!info.isFile()) fail('is not a file');
+  if (info.size > MAX_SCENARIO_BYTES) fail(`is ${info.size} bytes; a scenario is at most ${MAX_SCENARIO_BYTES}`);
+  const text = await readFile(path, 'utf8');
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const message = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? err.message) : err instanceof Error ? err.message : String(err);
+    fail(`is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${message}`);
+  }
+  const parsed = Scenario.safeParse(data);
+  if (!parsed.success) throw new ScenarioFileError(problemsFromZod(parsed.error, path));
+  const scenario = parsed.data;
+  const images = new Map<string, Uint8Array>();
+  for (const [i, device] of scenario.devices.entries()) {
+    if (device.type !== 'floppy' || device.image === undefined) continue;
+    const imagePath = resolve(dirname(path), device.image);
+    const image = await readFile(imagePath).catch(() => fail(`cannot read the disk image ${imagePath}`, `devices[${i}].image`));
+    if (image.length !== FLOPPY_IMAGE_BYTES) fail(`the disk image is ${image.length} bytes; a 1.44 MB disk image is ${FLOPPY_IMAGE_BYTES}`, `devices[${i}].image`);
+    images.set(deviceName(device, i), new Uint8Array(image));
+  }
+  return { scenario, images };
+}

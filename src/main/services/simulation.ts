@@ -1,0 +1,56 @@
+import { Worker } from 'node:worker_threads';
+import type { RunResult } from '../../shared/runResult';
+import type { Scenario } from '../../shared/scenario';
+import type { CompileError } from '../../sim/driver/compile';
+
+// Runs one scenario with one driver in a fresh worker thread and answers its result. The
+// sandbox stops runaway drivers by itself (watchdog, memory, stack); the wall-clock limit
+// here is the last resort for what it cannot see, and says so when it fires.
+
+export interface SimulationRequest {
+  scenario: Scenario;
+  source: string;
+  file: string;
+  seed: number;
+  images: Record<string, Uint8Array>;
+  files: Record<string, string>;
+}
+
+export type SimulationReply =
+  | { kind: 'result'; result: RunResult }
+  | { kind: 'load-error'; message: string; compileErrors: CompileError[] }
+  | { kind: 'crash'; message: string };
+
+export interface SimulationOptions {
+  /** The built worker script (out/main/simWorker.js). */
+  workerPath: string;
+  /** Wall-clock backstop in ms. */
+  wallLimitMs?: number;
+}
+
+export const DEFAULT_WALL_LIMIT_MS = 300_000;
+
+export function runSimulation(request: SimulationRequest, options: SimulationOptions): Promise<SimulationReply> {
+  return new Promise((resolve) => {
+    const worker = new Worker(options.workerPath, {
+      workerData: request,
+      resourceLimits: { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 },
+    });
+    let settled = false;
+    const settle = (reply: SimulationReply) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(reply);
+    };
+    const limit = options.wallLimitMs ?? DEFAULT_WALL_LIMIT_MS;
+    const timer = setTimeout(
+      () => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }),
+      limit,
+    );
+    worker.once('message', (reply: SimulationReply) => settle(reply));
+    worker.once('error', (error) => settle({ kind: 'crash', message: `the simulation worker failed: ${error.message}` }));
+    worker.once('exit', (code) => settle({ kind: 'crash', message: `the simulation worker exited (code ${code}) without a result` }));
+  });
+}
