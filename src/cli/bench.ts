@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { dispatch } from '../main/api/dispatch';
 import { createServices } from '../main/services';
 import { startWebHost } from '../main/webhost/server';
+import { driverBenchmarks } from './benchDriver';
 import { simBenchmarks } from './benchSim';
 import { type CliContext, CliUsageError, parseOptions } from './command';
 
@@ -74,6 +75,7 @@ export const benchmarks: Benchmark[] = [
     },
   },
   ...simBenchmarks,
+  ...driverBenchmarks,
 ];
 
 export async function runBench(args: string[], context: CliContext): Promise<number> {

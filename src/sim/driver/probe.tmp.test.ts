@@ -4,36 +4,31 @@ import { runScenario } from '../run/session';
 
 const scenario = Scenario.parse({ devices: [{ type: 'floppy' }], checks: [{ kind: 'no-violations' }] });
 const limits = { memoryBytes: 64 * 1024 * 1024, stackBytes: 256 * 1024, watchdogTicks: 200 };
-const probes: Record<string, string> = {
-  process: `export function DriverEntry() { DbgPrint(typeof process + ' ' + typeof require + ' ' + typeof module + ' ' + typeof global + ' ' + Object.getOwnPropertyNames(globalThis).join(',')); return STATUS_SUCCESS; }`,
-  ctor: `export function DriverEntry() { const F = (DbgPrint as any).constructor; DbgPrint(String(F('return typeof process')()) + ' ' + (IoGetDmaAdapter as any).constructor('return typeof process')()); DbgPrint(String((function(){ return this; })())); return STATUS_SUCCESS; }`,
-  importFs: `import * as fs from 'fs'; export function DriverEntry() { DbgPrint(typeof fs); return STATUS_SUCCESS; }`,
-  dynImport: `export async function x() {} export function DriverEntry() { const p = import('fs'); DbgPrint(String(p)); p.then(m => DbgPrint('loaded ' + typeof m), e => DbgPrint('err ' + e)); return STATUS_SUCCESS; }`,
-  loopTop: `while (true) {} export function DriverEntry() { return STATUS_SUCCESS; }`,
-  loop: `export function DriverEntry() { let i = 0; while (true) { i++; } }`,
-  catchLoop: `export function DriverEntry() { for (;;) { try { while (true) {} } catch (e) { DbgPrint('caught ' + e); } } }`,
-  big: `export function DriverEntry() { try { const a = new Array(1e9).fill(0); DbgPrint('len ' + a.length); } catch (e) { DbgPrint('err ' + e); } try { const s = 'x'.repeat(1 << 30); DbgPrint('s ' + s.length); } catch (e) { DbgPrint('err ' + e); } return STATUS_SUCCESS; }`,
-  grow: `export function DriverEntry() { const a: string[] = []; for (let i = 0; ; i++) a.push('x'.repeat(1000) + i); }`,
-  recurse: `function f(n: number): number { return f(n + 1) + 1; } export function DriverEntry() { return f(0); }`,
-  throwProxy: `export function DriverEntry() { throw new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getOwnPropertyDescriptor() { throw new Error('trap'); }, has() { throw new Error('trap'); } }); }`,
-  throwGetter: `export function DriverEntry() { throw { get name() { throw new Error('n'); }, get message() { for(;;){} }, get stack() { throw 1; }, toJSON() { for(;;){} } }; }`,
-  returnProxy: `export function DriverEntry() { return new Proxy({}, { get() { throw new Error('trap'); } }) as any; }`,
-  returnValueOf: `export function DriverEntry() { return { valueOf() { for(;;){} } } as any; }`,
-  returnSymbol: `export function DriverEntry() { return Symbol('x') as any; }`,
-  returnBigInt: `export function DriverEntry() { return 5n as any; }`,
-  stall: `export function DriverEntry() { KeStallExecutionProcessor(NaN); KeStallExecutionProcessor(1e300); KeStallExecutionProcessor(-Infinity); return STATUS_SUCCESS; }`,
-  dbg: `export function DriverEntry() { DbgPrint('x'.repeat(10 * 1024 * 1024)); return STATUS_SUCCESS; }`,
-  json: `export function DriverEntry() { try { JSON.parse('['.repeat(1e6) + ']'.repeat(1e6)); } catch (e) { DbgPrint('err ' + e); } return STATUS_SUCCESS; }`,
-  timers: `export function DriverEntry() { DbgPrint([typeof setTimeout, typeof setInterval, typeof queueMicrotask, typeof Atomics, typeof SharedArrayBuffer, typeof WeakRef, typeof FinalizationRegistry, Date.now(), Math.random(), new Date().toISOString()].join(' ')); return STATUS_SUCCESS; }`,
-  dbgDate: `export function DriverEntry() { DbgPrint('%s', { toString() { return typeof process; } }); DbgPrint(Symbol() as any); return STATUS_SUCCESS; }`,
+const ADD = `DriverObject.DriverExtension.AddDevice = (D: DRIVER_OBJECT, pdo: DEVICE_OBJECT) => { const f = ref<DEVICE_OBJECT | null>(null); IoCreateDevice(D, 0, null, 7, 0, false, f); IoAttachDeviceToDeviceStack(f.value!, pdo); (globalThis as any).PDO = pdo; return STATUS_SUCCESS; };`;
+const probes: Record<string, [string, number?]> = {
+  dbg4000: [`export function DriverEntry() { DbgPrint('x'.repeat(10 * 1024 * 1024)); return STATUS_SUCCESS; }`, 4000],
+  dbgS: [`export function DriverEntry() { DbgPrint('%s', 'x'.repeat(10 * 1024 * 1024)); return STATUS_SUCCESS; }`],
+  json1e4: [`export function DriverEntry() { try { JSON.parse('['.repeat(1e4) + ']'.repeat(1e4)); DbgPrint('ok'); } catch (e) { DbgPrint('err ' + e); } return STATUS_SUCCESS; }`],
+  json1e5: [`export function DriverEntry() { try { JSON.parse('['.repeat(1e5) + ']'.repeat(1e5)); DbgPrint('ok'); } catch (e) { DbgPrint('err ' + e); } return STATUS_SUCCESS; }`],
+  deepToString: [`export function DriverEntry() { let a: any = []; for (let i = 0; i < 1e5; i++) a = [a]; try { DbgPrint(String(a).length + ''); } catch (e) { DbgPrint('err ' + e); } try { DbgPrint(JSON.stringify(a).length + ''); } catch (e) { DbgPrint('err ' + e); } return STATUS_SUCCESS; }`, 4000],
+  regex: [`export function DriverEntry() { DbgPrint(String(/(a+)+$/.test('a'.repeat(40) + 'b'))); return STATUS_SUCCESS; }`],
+  realDate: [`export function DriverEntry() { const R = Object.getPrototypeOf(Date); DbgPrint(String(R.now()) + ' ' + String(new R().getTime()) + ' ' + (Object.getPrototypeOf(Date.prototype).constructor === Date)); return STATUS_SUCCESS; }`],
+  toJSON: [`export function DriverEntry(D: DRIVER_OBJECT) { ${ADD} D.MajorFunction[IRP_MJ_PNP] = (d: DEVICE_OBJECT, irp: IRP) => { (Object.prototype as any).toJSON = function () { return null; }; const a = IoGetDmaAdapter((globalThis as any).PDO, {} as any, ref(0)); DbgPrint('adapter ' + a); irp.IoStatus.Status = 0; IoCompleteRequest(irp, 0); return 0; }; return STATUS_SUCCESS; }`],
+  stringify: [`export function DriverEntry(D: DRIVER_OBJECT) { ${ADD} D.MajorFunction[IRP_MJ_PNP] = (d: DEVICE_OBJECT, irp: IRP) => { JSON.stringify = () => 'garbage{'; const a = IoGetDmaAdapter((globalThis as any).PDO, {} as any, ref(0)); DbgPrint('adapter ' + a); irp.IoStatus.Status = 0; IoCompleteRequest(irp, 0); return 0; }; return STATUS_SUCCESS; }`],
+  nativeImport: [`export function DriverEntry() { const p = (0, eval)("import('fs')"); p.then((m: any) => DbgPrint('loaded ' + Object.keys(m)), (e: any) => DbgPrint('rejected ' + e)); return STATUS_SUCCESS; }`],
+  tsImport: [`export async function DriverEntry() { try { const m = await import('node:child_process'); DbgPrint('loaded ' + typeof m); } catch (e) { DbgPrint('rejected ' + e); } return STATUS_SUCCESS; }`],
+  hostile: [`export function DriverEntry() { const h: any[] = [Symbol('s'), 10n, 1e300, NaN, -Infinity, { valueOf() { IoCreateDevice(null as any, 0, null, 0, 0, false, ref(null)); return 0x3f0; } }, new Proxy({}, {})];
+    for (const v of h) { for (const f of [READ_PORT_UCHAR, WRITE_PORT_UCHAR, RtlCopyMemory, RtlFillMemory, RtlCompareMemory, KeStallExecutionProcessor, ExAllocatePool2, ExFreePool, READ_MEMORY_ULONG, IoAllocateMdl, KeRaiseIrql, KeLowerIrql, IoCreateDevice, IoDeleteDevice, KeSetTimerEx, KeInitializeTimer, KeBugCheckEx] as any[]) { try { f(v, v, v, v, v, v, v); } catch (e) { DbgPrint(f.name + ' ' + String(e).slice(0, 100)); } } }
+    return STATUS_SUCCESS; }`, 40000],
 };
-for (const [name, source] of Object.entries(probes)) {
+for (const [name, [source, ticks]] of Object.entries(probes)) {
   test(name, async () => {
     const t = performance.now();
     try {
-      const s = await runScenario({ scenario, source, file: 'driver.ts', seed: 1, limits });
+      const s = await runScenario({ scenario, source, file: 'driver.ts', seed: 1, limits: { ...limits, watchdogTicks: ticks ?? 200 } });
       const r = s.result;
-      console.log(name, (performance.now() - t).toFixed(0), JSON.stringify({ bugcheck: r.bugcheck, console: r.console.map((c) => c.slice(0, 300)), checks: r.checks, violations: r.violations, mem: s.sandbox.memoryBytes() }));
+      if (name === 'nativeImport' || name === 'tsImport') { s.sandbox.runtime.executePendingJobs(); }
+      console.log(name, (performance.now() - t).toFixed(0), JSON.stringify({ bugcheck: r.bugcheck, console: s.kernel.console.map((c) => c.slice(0, 300)), checks: r.checks, violations: r.violations, mem: s.sandbox.memoryBytes(), calls: Object.fromEntries([...s.api.calls].filter(([, n]) => n > 0)) }));
     } catch (e) {
       console.log(name, (performance.now() - t).toFixed(0), 'THREW', String(e).slice(0, 500));
     }

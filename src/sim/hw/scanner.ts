@@ -253,8 +253,15 @@ export class Scanner implements PortDevice, DmaPeer {
     this.scheduleSensor();
   };
 
+  /** Bytes one DMA transfer takes: a word on channels 5–7. */
+  private get transferBytes(): number {
+    return this.config.dmaChannel > 4 ? 2 : 1;
+  }
+
+  /** DREQ asks for one transfer, so on a 16-bit channel it waits for a whole word (or the last byte). */
   private updateDreq(): void {
-    this.slot.dma.setDreq(this.config.dmaChannel, this.motorRuns && this.fifo > 0);
+    const whole = Math.max(1, Math.min(this.transferBytes, this.segmentBytes - this.segmentDelivered, this.total - this.delivered));
+    this.slot.dma.setDreq(this.config.dmaChannel, this.motorRuns && this.fifo >= whole);
   }
 
   // ---- DMA ----
@@ -282,7 +289,7 @@ export class Scanner implements PortDevice, DmaPeer {
 
   /** Demand mode: the FIFO's content, or until the segment ends. */
   dmaDemandLimit(): number {
-    return Math.max(1, Math.min(this.fifo, this.segmentBytes - this.segmentDelivered));
+    return Math.max(1, Math.floor(Math.min(this.fifo, this.segmentBytes - this.segmentDelivered) / this.transferBytes));
   }
 
   /** T/C from the 8237 ends the segment early: the driver programmed a shorter piece than the segment. */

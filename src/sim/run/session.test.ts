@@ -1,0 +1,168 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Scenario, type ScenarioInput } from '../../shared/scenario';
+import { runScenario } from './session';
+
+// Whole runs with small drivers in the sandbox: the PnP sequence, lines in findings and
+// bug checks, IRQLs as the WDK gives them, interrupts, DPCs and timers.
+
+const lab = (file: string) => readFileSync(`labs/01-adapter-object/${file}`, 'utf8');
+const labScenario = Scenario.parse(parse(lab('scenario.yaml')));
+const scenario = (extra: Partial<ScenarioInput> = {}) => Scenario.parse({ devices: [{ type: 'floppy' }], checks: [{ kind: 'no-violations' }], ...extra });
+
+const run = async (source: string, s: Scenario = scenario(), seed = 1) => (await runScenario({ scenario: s, source, file: 'driver.ts', seed })).result;
+
+/** A driver whose whole body is DriverEntry's. */
+const entry = (body: string) => `export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {\n${body}\n}\n`;
+
+/** AddDevice and PnP handled; `start` runs at IRP_MN_START_DEVICE with `ext`, `irp`, `res` (translated resources) in scope. */
+const pnpDriver = (start: string, extra = '') => `
+interface Ext { Pdo: DEVICE_OBJECT; Lower: DEVICE_OBJECT | null; Interrupt: KINTERRUPT | null; Timer: KTIMER; TimerDpc: KDPC; Pending: IRP | null; Isr: number }
+export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {
+  DriverObject.DriverExtension.AddDevice = AddDevice;
+  DriverObject.MajorFunction[IRP_MJ_PNP] = DispatchPnp;
+  return STATUS_SUCCESS;
+}
+function AddDevice(DriverObject: DRIVER_OBJECT, Pdo: DEVICE_OBJECT): NTSTATUS {
+  const fdo = ref<DEVICE_OBJECT | null>(null);
+  IoCreateDevice(DriverObject, 0, null, FILE_DEVICE_UNKNOWN, 0, false, fdo);
+  const ext: Ext = { Pdo, Lower: IoAttachDeviceToDeviceStack(fdo.value!, Pdo), Interrupt: null, Timer: {}, TimerDpc: {}, Pending: null, Isr: 0 };
+  fdo.value!.DeviceExtension = ext;
+  fdo.value!.Flags &= ~DO_DEVICE_INITIALIZING;
+  return STATUS_SUCCESS;
+}
+function DispatchPnp(DeviceObject: DEVICE_OBJECT, irp: IRP): NTSTATUS {
+  const ext = DeviceObject.DeviceExtension as Ext;
+  const stack = IoGetCurrentIrpStackLocation(irp);
+  if (stack.MinorFunction === IRP_MN_START_DEVICE) {
+    const res = stack.Parameters.StartDevice.AllocatedResourcesTranslated!.List[0]!.PartialResourceList.PartialDescriptors;
+    ${start}
+  }
+  if (stack.MinorFunction === IRP_MN_REMOVE_DEVICE) {
+    if (ext.Interrupt) IoDisconnectInterrupt(ext.Interrupt);
+    if (ext.Lower) IoDetachDevice(ext.Lower);
+    IoDeleteDevice(DeviceObject);
+  }
+  irp.IoStatus.Status = STATUS_SUCCESS;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+  return STATUS_SUCCESS;
+}
+${extra}`;
+
+describe('a run', () => {
+  it('passes lab 01 with its solution and fails it with its starter', async () => {
+    const solved = await run(lab('solution.ts'), labScenario);
+    expect(solved.ok).toBe(true);
+    expect(solved.checks.every((c) => c.ok)).toBe(true);
+    const started = await run(lab('starter.ts'), labScenario);
+    expect(started.ok).toBe(false);
+    expect(started.checks.find((c) => c.id === 'adapter-description')?.ok).toBe(false);
+  });
+
+  it('is the same run, event for event, for the same seed', async () => {
+    expect(await run(lab('solution.ts'), labScenario, 7)).toEqual(await run(lab('solution.ts'), labScenario, 7));
+  });
+
+  it('names the driver line of a finding', async () => {
+    const r = await run(
+      pnpDriver(`
+    const d = IoGetDmaAdapter(ext.Pdo, { Version: DEVICE_DESCRIPTION_VERSION, Master: true, ScatterGather: false, DemandMode: false, AutoInitialize: false,
+      Dma32BitAddresses: false, IgnoreCount: false, Reserved1: false, Dma64BitAddresses: false, BusNumber: 0, DmaChannel: 2, InterfaceType: Isa,
+      DmaWidth: Width8Bits, DmaSpeed: Compatible, MaximumLength: 4096, DmaPort: 0 }, ref(0));
+    DbgPrint('adapter %s\\n', d === null ? 'NULL' : 'ok');`),
+    );
+    expect(r.console).toEqual(['adapter NULL\n']);
+    expect(r.violations).toHaveLength(1);
+    expect(r.violations[0]).toMatchObject({ rule: 'BAD_DEVICE_DESCRIPTION', line: 22 });
+    expect(r.violations[0]!.message).toMatch(/subordinate device \(Master = FALSE\)/);
+    expect(r.ok).toBe(false);
+  });
+
+  it('reports a routine called at the wrong IRQL, with its line', async () => {
+    const r = await run(
+      pnpDriver(`
+    const mr = ref(0);
+    const a = IoGetDmaAdapter(ext.Pdo, { Version: DEVICE_DESCRIPTION_VERSION, Master: false, ScatterGather: false, DemandMode: false, AutoInitialize: false,
+      Dma32BitAddresses: false, IgnoreCount: false, Reserved1: false, Dma64BitAddresses: false, BusNumber: 0, DmaChannel: 2, InterfaceType: Isa,
+      DmaWidth: Width8Bits, DmaSpeed: Compatible, MaximumLength: 4096, DmaPort: 0 }, mr)!;
+    a.DmaOperations.AllocateAdapterChannel(a, DeviceObject, 1, () => KeepObject, null);
+    a.DmaOperations.FreeAdapterChannel(a);
+    a.DmaOperations.PutDmaAdapter(a);`),
+    );
+    const irql = r.violations.filter((v) => v.rule === 'IRQL_MISMATCH');
+    expect(irql.map((v) => v.line)).toEqual([26, 27]);
+    expect(irql[0]!.message).toBe('AllocateAdapterChannel must be called at IRQL = DISPATCH_LEVEL; it was called at PASSIVE_LEVEL.');
+  });
+
+  it('gives each routine its IRQL and bug-checks one that returns at another', async () => {
+    const r = await run(
+      entry(`
+  const old = ref(0);
+  DbgPrint('%d', KeGetCurrentIrql());
+  KeRaiseIrql(DISPATCH_LEVEL, old);
+  DbgPrint(' %d %d', KeGetCurrentIrql(), old.value);
+  KeLowerIrql(old.value);
+  DbgPrint(' %d', KeGetCurrentIrql());
+  KeRaiseIrql(DISPATCH_LEVEL, old);
+  return STATUS_SUCCESS;`),
+    );
+    expect(r.console.join('')).toBe('0 2 0 0');
+    expect(r.bugcheck).toMatchObject({ code: 0xc8, name: 'IRQL_UNEXPECTED_VALUE' });
+  });
+
+  it('bug-checks a read of unmapped memory with 0x50 at its line', async () => {
+    const r = await run(entry('  const x = 1;\n  READ_MEMORY_UCHAR(0x1000 + x);\n  return STATUS_SUCCESS;'));
+    expect(r.bugcheck).toMatchObject({ code: 0x50, name: 'PAGE_FAULT_IN_NONPAGED_AREA', line: 3 });
+    expect(r.bugcheck!.parameters[0]).toBe(0x1001);
+  });
+
+  it('formats DbgPrint as printf does', async () => {
+    const r = await run(entry(`  DbgPrint('%d|%5u|%-4x|%08X|%c|%s|%%|%p\\n', -3, 42, 0xab, 0xbeef, 65, 'fdc', 0x1234);\n  return STATUS_SUCCESS;`));
+    expect(r.console).toEqual(['-3|   42|ab  |0000BEEF|A|fdc|%|00001234\n']);
+  });
+
+  it('takes a device interrupt at its DIRQL, runs the DPC at DISPATCH_LEVEL, and a timer DPC after its due time', async () => {
+    const source = pnpDriver(
+      `
+    const irq = res.find((d) => d.Type === CmResourceTypeInterrupt)!;
+    const interrupt = ref<KINTERRUPT | null>(null);
+    const status = IoConnectInterrupt(interrupt, Isr, DeviceObject, null, irq.u.Interrupt.Vector, irq.u.Interrupt.Level, irq.u.Interrupt.Level, Latched, false, 1, false);
+    DbgPrint('connect %x vector %x level %d\\n', status, irq.u.Interrupt.Vector, irq.u.Interrupt.Level);
+    ext.Interrupt = interrupt.value;
+    KeInitializeDpc(ext.TimerDpc, TimerDpc, ext);
+    KeInitializeTimer(ext.Timer);
+    KeSetTimer(ext.Timer, -20000, ext.TimerDpc); // 2 ms
+    ext.Pending = irp;
+    IoMarkIrpPending(irp);
+    return STATUS_PENDING;`,
+      `
+function Isr(Interrupt: KINTERRUPT, Context: unknown): boolean {
+  DbgPrint('isr at %d\\n', KeGetCurrentIrql());
+  const d = Context as DEVICE_OBJECT;
+  (d.DeviceExtension as Ext).Isr++;
+  return true;
+}
+function TimerDpc(Dpc: KDPC, Context: unknown, A: unknown, B: unknown): void {
+  const ext = Context as Ext;
+  DbgPrint('timer dpc at %d after %d interrupt(s)\\n', KeGetCurrentIrql(), ext.Isr);
+  const irp = ext.Pending!;
+  ext.Pending = null;
+  irp.IoStatus.Status = STATUS_SUCCESS;
+  IoCompleteRequest(irp, IO_NO_INCREMENT);
+}`,
+    );
+    const r = await run(source, scenario({ faults: [{ kind: 'spurious-interrupt', irq: 6, atNs: 1_000_000 }] }));
+    expect(r.bugcheck).toBeNull();
+    expect(r.violations).toEqual([]);
+    expect(r.console).toEqual(['connect 0 vector 36 level 21\n', 'isr at 21\n', 'timer dpc at 2 after 1 interrupt(s)\n']);
+    expect(r.stats.interrupts).toBe(1);
+    expect(r.stats.dpcs).toBe(1);
+    expect(r.stats.simulatedNs).toBeGreaterThanOrEqual(2_000_000);
+  });
+
+  it('bug-checks a second completion of the same IRP with 0x44', async () => {
+    const r = await run(pnpDriver(`irp.IoStatus.Status = STATUS_SUCCESS;\n    IoCompleteRequest(irp, IO_NO_INCREMENT);`));
+    expect(r.bugcheck).toMatchObject({ code: 0x44, name: 'MULTIPLE_IRP_COMPLETE_REQUESTS', line: 30 });
+  });
+});
