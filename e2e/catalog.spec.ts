@@ -25,6 +25,13 @@ test.describe('the lab catalog and the editor', () => {
     await page.keyboard.type('// my notes\n');
     await expect(editor.locator('.view-lines')).toContainText('// my notes');
 
+    // The WDK's declarations (labs/wdm.d.ts) are loaded: on a line with two WDK names and
+    // a misspelt routine, only the misspelling is an error (and so is nothing in the starter).
+    await page.keyboard.type('NT_SUCCESS(STATUS_SUCCESS); IoCompleteReqest(null, 0);');
+    const squiggles = editor.locator('.squiggly-error');
+    await expect(squiggles.first()).toBeVisible();
+    await expect(squiggles).toHaveCount(1);
+
     await page.screenshot({ path: 'artifacts/e2e-catalog.png' });
     expect(errors).toEqual([]);
   });

@@ -377,8 +377,6 @@ function FdcStartIo(DeviceObject: DEVICE_OBJECT, Irp: IRP): void {
   ext.Lba = parameters.ByteOffset / SECTOR_SIZE;
   ext.BytesRemaining = parameters.Length;
   ext.BytesTransferred = 0;
-  // Before the controller is allocated: write back (or invalidate) the processor's cache.
-  KeFlushIoBuffers(mdl, !ext.WriteToDevice, true);
   FdcStartPiece(DeviceObject, ext);
 }
 
@@ -412,6 +410,10 @@ function FdcStartPiece(DeviceObject: DEVICE_OBJECT, ext: FdcExtension): void {
   }
   ext.PieceLength = length;
   ext.PieceMapRegisters = ADDRESS_AND_SIZE_TO_SPAN_PAGES(ext.CurrentVa, length);
+  // KeFlushIoBuffers just before allocating the controller, for every piece: where DMA does
+  // not snoop the cache, the last piece's copy out of the map registers may have pulled
+  // this piece's first bytes into a cache line that DMA would bypass.
+  KeFlushIoBuffers(DeviceObject.CurrentIrp!.MdlAddress!, !ext.WriteToDevice, true);
   const adapter = ext.DmaAdapter!;
   const status = adapter.DmaOperations.AllocateAdapterChannel(adapter, DeviceObject, ext.PieceMapRegisters, FdcAdapterControl, ext);
   if (!NT_SUCCESS(status)) FdcFinishRequest(DeviceObject, ext, status);

@@ -300,6 +300,8 @@ function StartIo(DeviceObject: DEVICE_OBJECT, Irp: IRP): void {
   const mdl = Irp.MdlAddress!;
   const adapter = ext.DmaAdapter!;
   ext.TransferLength = IoGetCurrentIrpStackLocation(Irp).Parameters.Read.Length;
+  // Before a DMA read: no dirty cache line may later overwrite what the device writes.
+  KeFlushIoBuffers(mdl, true, true);
   const status = adapter.DmaOperations.GetScatterGatherList(adapter, DeviceObject, mdl, MmGetMdlVirtualAddress(mdl), ext.TransferLength, AdapterListControl, ext, false);
   if (!NT_SUCCESS(status)) {
     // No list, so nothing to put back: fail this read and go on to the next.

@@ -14,6 +14,8 @@
 //   data; complete IRPs; IoStartNextPacket for more data.
 // End of data: D9h (exit auto-initialize); at its interrupt FlushAdapterBuffers,
 //   FreeAdapterChannel.
+// A write completes once its sound has been played (a block after its last byte was
+// fetched), so the last write is heard before its caller can close or remove the device.
 
 // ---- The card ---------------------------------------------------------------------------------
 
@@ -55,10 +57,13 @@ const BLOCK_SAMPLES = HALF / 2;
 
 // ---- Device extension -----------------------------------------------------------------------------
 
-/** A write IRP whose data is all in the ring; it completes once the DSP has played it. */
-interface QueuedPlayback {
+/**
+ * An IRP whose data is all moved, waiting to be completed: a write once the DSP has played
+ * it, a read once the next read takes over or the stream has stopped.
+ */
+interface HeldIrp {
   Irp: IRP;
-  /** The DSP block (counted from the start of the stream) that holds its last byte. */
+  /** The DSP block (counted from the start of the stream) that held its last byte. */
   LastBlock: number;
 }
 
@@ -87,8 +92,8 @@ interface SoundExtension {
   BlocksDone: number;
   /** Playback: whether each half holds sound (false: silence). */
   HalfHasData: boolean[];
-  /** Playback: IRPs copied into the ring, waiting to be heard. */
-  Heard: QueuedPlayback[];
+  /** IRPs whose data is all moved, oldest first. */
+  Held: HeldIrp[];
   /** CurrentIrp's buffer in system space, its length, and the bytes moved so far. */
   IrpVa: PVOID;
   IrpLength: number;
@@ -136,7 +141,7 @@ function AddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJ
     Stopping: false,
     BlocksDone: 0,
     HalfHasData: [false, false],
-    Heard: [],
+    Held: [],
     IrpVa: 0,
     IrpLength: 0,
     IrpOffset: 0,
@@ -399,7 +404,7 @@ function StartStream(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Direction
 }
 
 /** AdapterControl (DISPATCH_LEVEL): the channel is ours; map the ring once and start the DSP. */
-function AdapterControl(DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, MapRegisterBase: MAP_REGISTER_BASE, Context: unknown): IO_ALLOCATION_ACTION {
+function AdapterControl(_DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, MapRegisterBase: MAP_REGISTER_BASE, Context: unknown): IO_ALLOCATION_ACTION {
   const ext = Context as SoundExtension;
   const adapter = ext.DmaAdapter!;
   const mdl = ext.CommonBufferMdl!;
@@ -456,7 +461,7 @@ function DpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, _C
 
   if (ext.Direction === IRP_MJ_WRITE) {
     // Block `block - 1` was fetched a whole block ago: what it held has been heard.
-    CompleteHeard(ext, block - 1);
+    CompleteHeld(ext, block - 1);
     if (ext.Stopping) return StopStream(DeviceObject, ext);
     // The DSP now fetches the other half; refill this one with the block after that.
     FillHalf(DeviceObject, ext, finished, block + 2);
@@ -468,9 +473,12 @@ function DpcForIsr(_Dpc: KDPC, DeviceObject: DEVICE_OBJECT, _Irp: IRP | null, _C
     }
   } else {
     // The half the DSP just filled has reached memory: hand it to the readers in order.
-    DrainHalf(DeviceObject, ext, finished);
+    DrainHalf(DeviceObject, ext, finished, block);
     if (ext.Stopping) return StopStream(DeviceObject, ext);
-    if (!CurrentIrpFits(DeviceObject, ext)) {
+    if (CurrentIrpFits(DeviceObject, ext)) CompleteHeld(ext, block);
+    else {
+      // No reader left: the block now being recorded is the last. The filled reads complete
+      // when it ends, with the channel given back (or sooner, if another read arrives).
       DspWrite(ext, DSP_EXIT_AUTO16);
       ext.Stopping = true;
     }
@@ -488,7 +496,7 @@ function FillHalf(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Half: number
     ext.IrpOffset += n;
     if (ext.IrpOffset === ext.IrpLength) {
       // All its data is in the ring; it completes when heard. The next IRP's data follows on.
-      ext.Heard.push({ Irp: DeviceObject.CurrentIrp!, LastBlock: Block });
+      ext.Held.push({ Irp: DeviceObject.CurrentIrp!, LastBlock: Block });
       IoStartNextPacket(DeviceObject, false);
     }
   }
@@ -496,18 +504,19 @@ function FillHalf(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Half: number
   ext.HalfHasData[Half] = done > 0;
 }
 
-/** Playback: completes the IRPs whose last block is `Block` or earlier. */
-function CompleteHeard(ext: SoundExtension, Block: number): void {
-  while (ext.Heard.length > 0 && ext.Heard[0]!.LastBlock <= Block) {
-    const { Irp } = ext.Heard.shift()!;
+/** Completes, with all their bytes, the held IRPs whose last block is `Block` or earlier. */
+function CompleteHeld(ext: SoundExtension, Block: number): void {
+  while (ext.Held.length > 0 && ext.Held[0]!.LastBlock <= Block) {
+    const { Irp } = ext.Held.shift()!;
+    const stack = IoGetCurrentIrpStackLocation(Irp);
     Irp.IoStatus.Status = STATUS_SUCCESS;
-    Irp.IoStatus.Information = IoGetCurrentIrpStackLocation(Irp).Parameters.Write.Length;
+    Irp.IoStatus.Information = stack.MajorFunction === IRP_MJ_WRITE ? stack.Parameters.Write.Length : stack.Parameters.Read.Length;
     IoCompleteRequest(Irp, IO_SOUND_INCREMENT);
   }
 }
 
-/** Capture: copies one half into the current read IRPs, completing each as it fills. */
-function DrainHalf(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Half: number): void {
+/** Capture: copies one half into the current read IRPs, in order, holding each that fills. */
+function DrainHalf(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Half: number, Block: number): void {
   const va = ext.CommonBufferVa + Half * HALF;
   let done = 0;
   while (done < HALF && CurrentIrpFits(DeviceObject, ext)) {
@@ -516,10 +525,7 @@ function DrainHalf(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Half: numbe
     done += n;
     ext.IrpOffset += n;
     if (ext.IrpOffset === ext.IrpLength) {
-      const irp = DeviceObject.CurrentIrp!;
-      irp.IoStatus.Status = STATUS_SUCCESS;
-      irp.IoStatus.Information = ext.IrpLength;
-      IoCompleteRequest(irp, IO_SOUND_INCREMENT);
+      ext.Held.push({ Irp: DeviceObject.CurrentIrp!, LastBlock: Block });
       IoStartNextPacket(DeviceObject, false);
     }
   }
@@ -532,16 +538,17 @@ function StopStream(DeviceObject: DEVICE_OBJECT, ext: SoundExtension): void {
   adapter.DmaOperations.FlushAdapterBuffers(adapter, mdl, ext.MapRegisterBase, MmGetMdlVirtualAddress(mdl), COMMON_BUFFER_BYTES, ext.Direction === IRP_MJ_WRITE);
   adapter.DmaOperations.FreeAdapterChannel(adapter);
   ext.Streaming = false;
-  CompleteHeard(ext, Number.MAX_SAFE_INTEGER);
+  CompleteHeld(ext, Number.MAX_SAFE_INTEGER);
   DbgPrint('sb16: stream stopped after %d blocks\n', ext.BlocksDone);
   // An IRP that arrived after D9h (or one of the other direction) starts a stream of its own.
   const next = DeviceObject.CurrentIrp;
   if (next !== null && !ext.Removed) StartStream(DeviceObject, ext, IoGetCurrentIrpStackLocation(next).MajorFunction);
 }
 
-/** Stops a stream at once (remove while streaming), DISPATCH_LEVEL. */
+/** Stops a stream at once (DISPATCH_LEVEL), when remove comes first: D5h; the caller resets the DSP. */
 function AbortStream(ext: SoundExtension): void {
   DspWrite(ext, DSP_PAUSE16);
+  DbgPrint('sb16: stream stopped at once after %d blocks\n', ext.BlocksDone);
   const adapter = ext.DmaAdapter!;
   const mdl = ext.CommonBufferMdl!;
   adapter.DmaOperations.FlushAdapterBuffers(adapter, mdl, ext.MapRegisterBase, MmGetMdlVirtualAddress(mdl), COMMON_BUFFER_BYTES, ext.Direction === IRP_MJ_WRITE);
@@ -550,9 +557,13 @@ function AbortStream(ext: SoundExtension): void {
   FailStream(ext.Self, ext, STATUS_DELETE_PENDING);
 }
 
-/** Completes every IRP the stream holds with `Status`, and the queued ones through StartIo. */
+/**
+ * Ends the IRPs the stream holds: filled reads with their data, unplayed writes and the
+ * current IRP with `Status`; StartIo then takes the next queued one.
+ */
 function FailStream(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Status: NTSTATUS): void {
-  for (const { Irp } of ext.Heard.splice(0)) {
+  if (ext.Direction === IRP_MJ_READ) CompleteHeld(ext, Number.MAX_SAFE_INTEGER);
+  for (const { Irp } of ext.Held.splice(0)) {
     Irp.IoStatus.Status = Status;
     Irp.IoStatus.Information = 0;
     IoCompleteRequest(Irp, IO_NO_INCREMENT);
@@ -563,6 +574,5 @@ function FailStream(DeviceObject: DEVICE_OBJECT, ext: SoundExtension, Status: NT
     irp.IoStatus.Information = 0;
     IoCompleteRequest(irp, IO_NO_INCREMENT);
     IoStartNextPacket(DeviceObject, false); // after a remove, StartIo fails the queued ones too
-
   }
 }

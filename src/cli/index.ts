@@ -1,10 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBench } from './bench';
 import { CliUsageError, type Command } from './command';
-import { labsCommand } from './labs';
-import { runCommand } from './run';
-import { serveCommand } from './serve';
 
 // `dmalab`: the lab from a terminal. Exit codes: 0 success, 1 a check or run failed,
 // 2 bad input (unknown command or option, missing file, invalid lab or scenario).
@@ -12,11 +8,14 @@ import { serveCommand } from './serve';
 /** The built CLI lives in out/main/; the app's files are two folders up. */
 const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** Each command's module loads only when it runs: `labs` need not load the TypeScript compiler. */
+const lazy = (summary: string, load: () => Promise<Command['run']>): Command => ({ summary, run: async (args, context) => (await load())(args, context) });
+
 const commands: Record<string, Command> = {
-  serve: serveCommand,
-  labs: labsCommand,
-  run: runCommand,
-  bench: { summary: 'run the benchmarks (--json: one JSON object as the last line)', run: runBench },
+  serve: lazy('serve the app to a browser on 127.0.0.1 [--port N] (0 = a free port)', async () => (await import('./serve')).serveCommand.run),
+  labs: lazy('list the guided labs [--json]', async () => (await import('./labs')).labsCommand.run),
+  run: lazy('run a driver against a scenario: --scenario <file> --driver <file.ts> [--seed N] [--json]', async () => (await import('./run')).runCommand.run),
+  bench: lazy('run the benchmarks (--json: one JSON object as the last line)', async () => (await import('./bench')).runBench),
 };
 
 const usage = () =>

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { RunResult } from '../shared/runResult';
 import { describeProblem } from '../shared/schemaError';
-import { formatCompileError } from '../sim/driver/compile';
+import { formatCompileError } from '../sim/driver/compileError';
 import { loadScenarioFile, ScenarioFileError } from '../main/services/scenarioFile';
 import { runSimulation } from '../main/services/simulation';
 import { CliUsageError, type Command, parseOptions } from './command';

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunResult } from '../../shared/runResult';
 import type { Scenario } from '../../shared/scenario';
-import type { CompileError } from '../../sim/driver/compile';
+import type { CompileError } from '../../sim/driver/compileError';
 
 // Runs one scenario with one driver in a fresh worker thread and answers its result. The
 // sandbox stops runaway drivers by itself (watchdog, memory, stack); the wall-clock limit

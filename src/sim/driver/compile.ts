@@ -1,4 +1,5 @@
 import ts from 'typescript';
+import type { CompileError } from './compileError';
 
 // Compiling the driver: TypeScript to the JavaScript the sandbox runs, one file at a time
 // (transpileModule: no type check, so a run starts fast; the editor type-checks). Every
@@ -6,12 +7,7 @@ import ts from 'typescript';
 // findings, bug checks, DbgPrint lines and trace events can name the driver's own line
 // whatever the compiler did to the code, and the watchdog stops a loop at a line.
 
-export interface CompileError {
-  file: string;
-  line: number;
-  column: number;
-  message: string;
-}
+export type { CompileError } from './compileError';
 
 export interface CompiledModule {
   /** A CommonJS module body: `exports`, `require` and `module` are free. */
@@ -108,8 +104,4 @@ function toError(d: ts.Diagnostic, file: string): CompileError {
 
 export function isCompileErrors(value: CompiledModule | CompileError[]): value is CompileError[] {
   return Array.isArray(value);
-}
-
-export function formatCompileError(e: CompileError): string {
-  return `${e.file}:${e.line}:${e.column}: error: ${e.message}`;
 }

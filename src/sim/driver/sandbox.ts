@@ -1,5 +1,5 @@
 import variant from '@jitl/quickjs-wasmfile-release-sync';
-import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { BUGCHECK, BugCheck, bugCheckName, isBugCheck } from '../kernel/bugCheck';
 import { type DriverCode, Entry } from '../kernel/driverCode';
 import { WDM_CONSTANTS } from '../kernel/wdmConstants';
@@ -50,6 +50,18 @@ interface Internals {
   runtime: { hostRefs: { get(id: number): unknown } };
 }
 
+/** The module's initial memory (16 MiB, what the build declares). */
+const INITIAL_PAGES = 256;
+
+/** Name and message of whatever the guest threw, whatever its shape: a dump is the guest's own data. */
+function errorText(error: unknown): { name: string; message: string } {
+  if (typeof error === 'object' && error !== null) {
+    const { name, message } = error as { name?: unknown; message?: unknown };
+    return { name: typeof name === 'string' ? name.slice(0, 100) : 'Error', message: typeof message === 'string' ? message.slice(0, 500) : '' };
+  }
+  return { name: 'Error', message: String(error).slice(0, 500) };
+}
+
 type Lean = LeanFunction & { [LEAN]?: LeanFunction };
 const LEAN = Symbol('lean');
 
@@ -92,7 +104,11 @@ export class Sandbox implements DriverCode {
   ) {}
 
   static async create(limits: SandboxLimits = DEFAULT_LIMITS): Promise<Sandbox> {
-    const module = await newQuickJSWASMModuleFromVariant(variant);
+    // The module's memory cannot grow past the budget: an allocation beyond it fails inside
+    // the guest ("out of memory") instead of growing the heap until the hook sees it.
+    const pages = Math.max(INITIAL_PAGES, Math.floor(limits.memoryBytes / 65536));
+    const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: pages });
+    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory }));
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
@@ -194,13 +210,40 @@ export class Sandbox implements DriverCode {
   }
 
   private evaluate(code: string, file: string): QuickJSHandle {
-    const result = this.context.evalCode(code, file, { type: 'global', strict: true });
-    if (result.error) {
-      const error = this.context.dump(result.error) as { name?: string; message?: string } | string;
-      result.error.dispose();
-      throw new SandboxLoadError(typeof error === 'string' ? error : `${error.name ?? 'Error'}: ${error.message ?? ''}`);
+    try {
+      const result = this.context.evalCode(code, file, { type: 'global', strict: true });
+      if (result.error) {
+        const error = this.thrown(result.error);
+        if (this.halted) throw this.halted;
+        throw new SandboxLoadError(`${error.name}: ${error.message}`);
+      }
+      return result.value;
+    } catch (error) {
+      throw this.trapped(error);
     }
-    return result.value;
+  }
+
+  /** What the guest threw, as text (dump runs the guest's getters; it also disposes a promise). */
+  private thrown(handle: QuickJSHandle): { name: string; message: string } {
+    try {
+      return errorText(this.context.dump(handle));
+    } finally {
+      if (handle.alive) handle.dispose();
+    }
+  }
+
+  /**
+   * A host-side failure out of the WebAssembly module stops the run, and the module is not
+   * used again: the guest exhausted the host's native stack (deeply nested JSON.parse does,
+   * below QuickJS's own stack check), the module trapped, or quickjs-emscripten threw.
+   */
+  private trapped(error: unknown): BugCheck | SandboxLoadError {
+    if (isBugCheck(error) || error instanceof SandboxLoadError) return error;
+    if (this.halted) return this.halted;
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : 'an unknown failure';
+    if (/call stack|stack overflow/i.test(text)) return this.halt(BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP, 'the driver overflowed its stack (nesting too deep?)', 8);
+    if (/out of memory|OOM|enlarge memory/i.test(text)) return this.halt(BUGCHECK.NO_PAGES_AVAILABLE, 'the driver ran out of memory');
+    return this.halt(BUGCHECK.KMODE_EXCEPTION_NOT_HANDLED, `the driver's sandbox failed: ${text.slice(0, 200)}`);
   }
 
   /**
@@ -235,10 +278,18 @@ export class Sandbox implements DriverCode {
       for (let i = 0; i < 12; i++) Math.random();
       const RealDate = Date;
       const epoch = 1735689600000; // the machine's clock starts at 2025-01-01 00:00 UTC
-      globalThis.Date = class Date extends RealDate {
-        constructor(...args) { if (args.length === 0) super(epoch); else super(...args); }
-        static now() { return epoch; }
+      // A stand-in, not a subclass: the real constructor and its wall clock must not be
+      // reachable as Object.getPrototypeOf(Date) or as Date.prototype's constructor.
+      const FixedDate = function Date(...args) {
+        if (new.target === undefined) return new RealDate(epoch).toString();
+        return Reflect.construct(RealDate, args.length === 0 ? [epoch] : args, new.target);
       };
+      FixedDate.prototype = RealDate.prototype;
+      FixedDate.now = function now() { return epoch; };
+      FixedDate.parse = RealDate.parse;
+      FixedDate.UTC = RealDate.UTC;
+      Object.defineProperty(RealDate.prototype, 'constructor', { value: FixedDate, writable: true, enumerable: false, configurable: true });
+      globalThis.Date = FixedDate;
       globalThis.console = { log(...args) { DbgPrint(args.map(String).join(' ') + '\\n'); } };
     })`;
 
@@ -291,21 +342,28 @@ export class Sandbox implements DriverCode {
   }
 
   private call(fn: QuickJSHandle, args: QuickJSHandle[]): void {
-    const result = this.context.callFunction(fn, this.context.undefined, ...args);
-    if (result.error) {
-      const error = this.context.dump(result.error) as { name?: string; message?: string };
-      result.error.dispose();
-      if (this.halted) throw this.halted;
-      throw new SandboxLoadError(`${error.name ?? 'Error'}: ${error.message ?? String(error)}`);
+    try {
+      const result = this.context.callFunction(fn, this.context.undefined, ...args);
+      if (result.error) {
+        const error = this.thrown(result.error);
+        if (this.halted) throw this.halted;
+        throw new SandboxLoadError(`${error.name}: ${error.message}`);
+      }
+      result.value.dispose();
+    } catch (error) {
+      throw this.trapped(error);
     }
-    result.value.dispose();
   }
 
   line(): number {
-    const handle = this.context.getProp(this.context.global, LINE_VARIABLE);
-    const value = this.context.typeof(handle) === 'number' ? this.context.getNumber(handle) : 0;
-    handle.dispose();
-    return Number.isInteger(value) && value > 0 ? value : 0;
+    try {
+      const handle = this.context.getProp(this.context.global, LINE_VARIABLE);
+      const value = this.context.typeof(handle) === 'number' ? this.context.getNumber(handle) : 0;
+      handle.dispose();
+      return Number.isInteger(value) && value > 0 ? value : 0;
+    } catch {
+      return 0; // the module trapped: the line is lost, the bug check is not
+    }
   }
 
   enter(entry: Entry, a: number, b: number, c: number, d: number): number {
@@ -313,35 +371,36 @@ export class Sandbox implements DriverCode {
     if (!this.enterFn) throw new Error('no driver is loaded');
     const ctx = this.context;
     if (this.depth === 0) this.ticks = 0;
-    this.depth++;
-    const handles = [entry, a, b, c, d].map((n) => ctx.newNumber(n));
-    let result;
     try {
-      result = ctx.callFunction(this.enterFn, ctx.undefined, ...handles);
-    } finally {
-      this.depth--;
-      for (const h of handles) h.dispose();
-      this.maxTicks = Math.max(this.maxTicks, this.ticks);
-    }
-    if (result.error) {
-      const error = ctx.dump(result.error) as { name?: string; message?: string; stack?: string } | string;
-      result.error.dispose();
-      if (this.halted) throw this.halted;
-      throw this.exceptionBugCheck(error);
-    }
-    if (this.halted) {
+      const handles = [entry, a, b, c, d].map((n) => ctx.newNumber(n));
+      let result;
+      this.depth++;
+      try {
+        result = ctx.callFunction(this.enterFn, ctx.undefined, ...handles);
+      } finally {
+        this.depth--;
+        for (const h of handles) if (h.alive) h.dispose();
+        this.maxTicks = Math.max(this.maxTicks, this.ticks);
+      }
+      if (result.error) {
+        const error = this.thrown(result.error);
+        if (this.halted) throw this.halted;
+        throw this.exceptionBugCheck(error);
+      }
+      if (this.halted) {
+        result.value.dispose();
+        throw this.halted;
+      }
+      const value = ctx.typeof(result.value) === 'number' ? ctx.getNumber(result.value) : ctx.typeof(result.value) === 'boolean' ? Number(ctx.dump(result.value)) : 0;
       result.value.dispose();
-      throw this.halted;
+      return value;
+    } catch (error) {
+      throw this.trapped(error);
     }
-    const value = ctx.typeof(result.value) === 'number' ? ctx.getNumber(result.value) : ctx.typeof(result.value) === 'boolean' ? Number(ctx.dump(result.value)) : 0;
-    result.value.dispose();
-    return value;
   }
 
   /** An exception the driver did not catch: a stack overflow is a double fault, anything else 0x1E. */
-  private exceptionBugCheck(error: { name?: string; message?: string } | string): BugCheck {
-    const name = typeof error === 'string' ? 'Error' : (error.name ?? 'Error');
-    const message = (typeof error === 'string' ? error : (error.message ?? '')).slice(0, 500);
+  private exceptionBugCheck({ name, message }: { name: string; message: string }): BugCheck {
     if (/stack overflow/i.test(message)) {
       return this.halt(BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP, 'the driver overflowed its stack (endless recursion?)', 8);
     }

@@ -70,6 +70,8 @@ export async function runScenario(options: RunOptions): Promise<Session> {
   for (const d of machine.devices.values()) if (d instanceof SoundBlaster16) d.setInput(signal);
 
   const irps: IrpRecord[] = [];
+  /** The work item of each IRP in `irps`: an item that was never issued (no buffer, device not started) has none. */
+  const issued: WorkItem[] = [];
   const stacks: Stack[] = scenario.devices.map((d, i) => {
     const r = deviceResources(d);
     return { name: deviceName(d, i), pdo: io.createPdo(deviceName(d, i), { ports: r.ports, irq: r.irq, channels: r.channels }), started: false };
@@ -132,6 +134,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
         const top = io.topOf(stack.pdo);
         const irp = io.newTransferIrp(top, item.spec.major === 'read' ? W.IRP_MJ_READ : W.IRP_MJ_WRITE, buffer, item.spec.length, item.spec.offset);
         irps.push(irp);
+        issued.push(item);
         const status = io.dispatch(top, irp);
         if (status === W.STATUS_PENDING && !irp.pendingMarked && !irp.completed) {
           kernel.report('PENDING_NOT_MARKED', 'The dispatch routine returned STATUS_PENDING without calling IoMarkIrpPending.');
@@ -159,7 +162,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     else throw error;
   }
 
-  const checks = runChecks(scenario, { machine, kernel, io, hal, items, irps, signal, originalImages, problems, bugcheck });
+  const checks = runChecks(scenario, { machine, kernel, io, hal, items, irps, issued, signal, originalImages, problems, bugcheck });
   const result: RunResult = {
     ok: bugcheck === null && problems.length === 0 && checks.every((c) => c.ok),
     checks: [
@@ -169,7 +172,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     violations: kernel.findings.map((f) => ({ rule: f.rule, message: f.message, line: f.line })),
     bugcheck: bugcheck && { ...bugcheck, parameters: [...bugcheck.parameters] },
     irps: irps.map((irp, i) => ({
-      major: items[i]?.spec.major ?? 'read',
+      major: issued[i]?.spec.major ?? 'read',
       device: irp.deviceName,
       length: irp.length,
       status: irp.completed ? ntStatusName(irp.status) : null,
@@ -195,6 +198,7 @@ interface CheckContext {
   hal: Hal;
   items: WorkItem[];
   irps: IrpRecord[];
+  issued: WorkItem[];
   signal: Uint8Array;
   originalImages: Map<string, Uint8Array>;
   problems: string[];
@@ -212,7 +216,7 @@ function dataIntegrity(c: CheckContext): string[] {
   let captured = 0;
   const played: Uint8Array[] = [];
   c.items.forEach((item, i) => {
-    const irp = c.irps[i];
+    const irp = c.irps[c.issued.indexOf(item)];
     if (!irp) return out.push(`IRP ${i + 1} was never issued`);
     const device = c.machine.devices.get(item.device);
     const label = `IRP ${i + 1} (${item.spec.major} ${item.spec.length} bytes at ${item.spec.offset})`;
