@@ -86,7 +86,7 @@ function summary(r: RunResult, file: string): string {
   const s = r.stats;
   lines.push(
     '',
-    `${(s.simulatedNs / 1e6).toFixed(3)} ms simulated, ${s.dmaBytes} bytes mapped for DMA in ${s.mapTransfers} MapTransfer calls, ${s.interrupts} interrupts, ${s.dpcs} DPCs, ${s.apiCalls} API calls`,
+    `${(s.simulatedNs / 1e6).toFixed(3)} ms simulated, ${s.dmaBytes} bytes moved by DMA, ${s.mapTransfers} MapTransfer calls, ${s.interrupts} interrupts, ${s.dpcs} DPCs, ${s.apiCalls} API calls`,
     r.ok ? 'ok' : 'FAILED',
   );
   return lines.join('\n');

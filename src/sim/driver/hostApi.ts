@@ -4,8 +4,8 @@ import {
   IoBuildPartialMdl,
   IoFreeMdl,
   isMdlViolation,
-  Mdl,
-  MdlViolation,
+  type Mdl,
+  type MdlViolation,
   MmBuildMdlForNonPagedPool,
   MmGetSystemAddressForMdlSafe,
 } from '../machine/mdl';

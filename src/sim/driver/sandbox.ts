@@ -159,7 +159,7 @@ export class Sandbox implements DriverCode {
         if (this.halted) throw this.halted;
         args.length = argc;
         for (let i = 0; i < argc; i++) args[i] = ffi.QTS_GetFloat64(ctx, ffi.QTS_ArgvGetJSValueConstPointer(argv, i));
-        return ffi.QTS_NewFloat64(ctx, fn.apply(null, args));
+        return ffi.QTS_NewFloat64(ctx, fn(...args));
       } catch (error) {
         return this.throwIntoGuest(error, (e) => ffi.QTS_Throw(ctx, e));
       }
@@ -200,7 +200,7 @@ export class Sandbox implements DriverCode {
           return typeof result === 'string' ? ctx.newString(result) : undefined;
         } catch (error) {
           this.halted ??= isBugCheck(error) ? error : this.halt(BUGCHECK.KMODE_EXCEPTION_NOT_HANDLED, `internal error in the simulator: ${String(error)}`);
-          throw new Error(this.halted.message);
+          throw new Error(this.halted.message, { cause: error });
         }
       });
       ctx.setProp(object, name, handle);

@@ -357,7 +357,6 @@ export class Hal {
     adapter.mapTransfers++;
     adapter.mapped = { va: currentVa, length: mapped };
     k.stats.mapTransfers++;
-    k.stats.dmaBytes += mapped;
     k.machine.trace.record(k.now, EventKind.MapTransfer, adapter.channel, physical, mapped);
     return { address: physical, length: mapped };
   }

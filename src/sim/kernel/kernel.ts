@@ -30,7 +30,6 @@ export interface KernelStats {
   interrupts: number;
   dpcs: number;
   mapTransfers: number;
-  dmaBytes: number;
   apiCalls: number;
 }
 
@@ -65,7 +64,7 @@ export class Kernel {
   depth = 0;
   readonly findings: Finding[] = [];
   readonly console: string[] = [];
-  readonly stats: KernelStats = { interrupts: 0, dpcs: 0, mapTransfers: 0, dmaBytes: 0, apiCalls: 0 };
+  readonly stats: KernelStats = { interrupts: 0, dpcs: 0, mapTransfers: 0, apiCalls: 0 };
   driver: DriverCode | null = null;
 
   private nextObjectId = 1;

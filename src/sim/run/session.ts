@@ -181,7 +181,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     console: kernel.console,
     stats: {
       simulatedNs: machine.scheduler.now,
-      dmaBytes: kernel.stats.dmaBytes,
+      dmaBytes: machine.dma.bytesMoved,
       interrupts: kernel.stats.interrupts,
       dpcs: kernel.stats.dpcs,
       mapTransfers: kernel.stats.mapTransfers,

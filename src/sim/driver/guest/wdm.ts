@@ -258,7 +258,6 @@ interface RichHost {
 declare const host: Host;
 declare const rich: RichHost;
 declare const abi: { Entry: Record<string, number>; seed: number };
-declare const globalThis: Record<string, unknown>;
 
 // ---- Object identity ---------------------------------------------------------------------
 
