@@ -366,10 +366,8 @@ export class Hal {
    * for a read through map registers copies the data out to the buffer. Answers TRUE.
    */
   FlushAdapterBuffers(adapter: AdapterObject): boolean {
-    const k = this.kernel;
-    const machine = k.machine;
-    const config = adapter.channel < 4 ? dma1Config : dma2Config;
-    machine.bus.outb(config.base + (Reg.SingleMask << config.portShift), MASK_SET | (adapter.channel & 3));
+    const machine = this.kernel.machine;
+    this.maskChannel(adapter);
     machine.dma.sync();
     machine.dma.flushBuffer(adapter.channel);
     const bounce = adapter.pendingBounce;
@@ -380,6 +378,12 @@ export class Hal {
     adapter.mapped = null;
     adapter.flushes++;
     return true;
+  }
+
+  /** What IoFlushAdapterBuffers does first for a subordinate adapter (ReactOS): the channel stops. */
+  private maskChannel(adapter: AdapterObject): void {
+    const config = adapter.channel < 4 ? dma1Config : dma2Config;
+    this.kernel.machine.bus.outb(config.base + (Reg.SingleMask << config.portShift), MASK_SET | (adapter.channel & 3));
   }
 
   /** ReadDmaCounter: bytes the controller has yet to move in the current transfer. */
@@ -508,6 +512,7 @@ export class Hal {
     if (record.put) return 'this scatter/gather list was already given back with PutScatterGatherList';
     if (record.adapterId !== adapter.id) return 'this scatter/gather list belongs to another adapter';
     const m = this.kernel.machine;
+    this.maskChannel(adapter); // it flushes the adapter buffers, as HalPutScatterGatherList does
     m.dma.sync();
     m.dma.flushBuffer(adapter.channel);
     if (!record.writeToDevice) for (const b of record.bounces) m.cpu.writeBytes(b.va, m.memory.read(b.physical, b.length));

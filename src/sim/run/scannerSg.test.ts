@@ -17,8 +17,16 @@ const source = readFileSync(DRIVER, 'utf8');
 const KiB = 1024;
 const RUN_TIMEOUT = 60_000;
 
-function scenarioInput(name: string): Record<string, unknown> & { devices: Record<string, unknown>[]; workload: Record<string, unknown>[] } {
-  return parse(readFileSync(`labs/playground/${name}.scenario.yaml`, 'utf8'));
+/** A scenario file as YAML gives it, before Scenario.parse: the tests adjust it. */
+interface ScenarioInput {
+  machine: Record<string, unknown>;
+  devices: Record<string, unknown>[];
+  workload: Record<string, unknown>[];
+  checks: Record<string, unknown>[];
+}
+
+function scenarioInput(name: string): ScenarioInput {
+  return parse(readFileSync(`labs/playground/${name}.scenario.yaml`, 'utf8')) as ScenarioInput;
 }
 
 function run(input: unknown, driver = source, seed = 1): Promise<Session> {
@@ -202,7 +210,7 @@ describe('SCN-1 scatter/gather driver', () => {
   it(
     'still moves the right bytes with a non-coherent cache and a controller that buffers',
     async () => {
-      const input = scenarioInput('scanner-sg') as { machine: Record<string, unknown> };
+      const input = scenarioInput('scanner-sg');
       input.machine.cache = 'non-coherent';
       input.machine.controllerBufferBytes = 16;
       const session = await run(input);
@@ -216,7 +224,7 @@ describe('SCN-1 scatter/gather driver', () => {
   it(
     'fails a read that needs more map registers than the platform gives with GetScatterGatherList\'s status',
     async () => {
-      const input = scenarioInput('scanner-sg') as { machine: Record<string, unknown>; checks: unknown[] };
+      const input = scenarioInput('scanner-sg');
       input.machine.mapRegisters = 4; // the 32 KiB read above 16 MiB needs 9 bounce pages
       input.checks = [{ kind: 'no-violations' }, { kind: 'resources-released' }];
       const session = await run(input);
