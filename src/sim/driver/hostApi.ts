@@ -68,6 +68,10 @@ const IRQL: Record<string, { max: number; exact?: boolean }> = {
   CalculateScatterGatherList: { max: ANY },
 };
 
+/** KeSetTimer's DueTime bound, in 100 ns units (about 11 days). */
+const MAX_DUE_TIME = 1e13;
+const UNBUILT = "the MDL's pages are not built: call MmBuildMdlForNonPagedPool first (or use the IRP's MDL)";
+
 const LEVEL_NAMES: Record<number, string> = { 0: 'PASSIVE_LEVEL', 1: 'APC_LEVEL', 2: 'DISPATCH_LEVEL' };
 const levelName = (irql: number) => LEVEL_NAMES[irql] ?? `DIRQL ${irql}`;
 
@@ -133,6 +137,18 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       return null;
     }
     return m;
+  };
+  /**
+   * Whether [va, va + length) lies inside the MDL's buffer, on pages whose frames are built:
+   * the HAL plans a scatter/gather list page by page and would never finish otherwise.
+   */
+  const mdlRange = (m: Mdl, va: number, length: number): 'outside' | 'unbuilt' | null => {
+    const start = m.StartVa + m.ByteOffset;
+    if (!Number.isSafeInteger(va) || !Number.isSafeInteger(length) || length <= 0 || va < start || va + length > start + m.ByteCount) return 'outside';
+    for (let page = Math.floor(va / 4096); page <= Math.floor((va + length - 1) / 4096); page++) {
+      if (!((m.PfnArray[page - m.StartVa / 4096] ?? -1) >= 0)) return 'unbuilt';
+    }
+    return null;
   };
   const adapterOf = (name: string, id: number): AdapterObject | null => {
     const a = hal.adapters.get(id) ?? null;
@@ -253,6 +269,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     KeRaiseIrql: (irql) => kernel.KeRaiseIrql(irql),
     KeLowerIrql: (irql) => (kernel.KeLowerIrql(irql), 0),
     KeStallExecutionProcessor: (us) => {
+      if (Number.isNaN(us)) return fail('KeStallExecutionProcessor', 'MicroSeconds is not a number'), 0;
       if (us > 50) kernel.report('STALL_TOO_LONG', `KeStallExecutionProcessor(${us}): stalls longer than 50 µs hold the processor; use a timer.`);
       kernel.spend(Math.max(0, Math.min(us, 1_000_000)) * 1000);
       return 0;
@@ -377,6 +394,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const timer = kernel.timer(id);
       if (!timer) return fail('KeSetTimer', 'Timer was not initialized with KeInitializeTimer'), 0;
       if (dpcId !== 0 && !kernel.dpc(dpcId)) return fail('KeSetTimer', 'Dpc was not initialized with KeInitializeDpc'), 0;
+      // The scheduler takes whole, safe ns only: an expiry it cannot hold would throw later, outside any driver call.
+      if (!Number.isFinite(due) || Math.abs(due) > MAX_DUE_TIME || !Number.isInteger(period) || period < 0 || period > 0x7fff_ffff) {
+        return fail('KeSetTimer', `DueTime ${due} (100 ns units) or Period ${period} (ms) is out of range`), 0;
+      }
       return kernel.KeSetTimer(timer, due, dpcId, period) ? 1 : 0;
     },
     KeCancelTimer: (id) => {
@@ -434,6 +455,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const a = adapterOf('MapTransfer', id);
       const m = mdlOf('MapTransfer', mdlId);
       if (!a || !m) return 0;
+      if (!Number.isSafeInteger(va) || !Number.isSafeInteger(length)) return fail('MapTransfer', `CurrentVa ${va} and Length ${length} must be whole numbers`), 0;
       if (!a.ownsChannel) kernel.report('MAP_WITHOUT_CHANNEL', 'MapTransfer was called without the adapter channel: call it from AdapterControl (or after it ran and returned KeepObject).');
       const grant = base === 0 ? null : hal.grant(base) ?? null;
       if (base !== 0 && !grant) fail('MapTransfer', 'MapRegisterBase is not the value AdapterControl received');
@@ -458,6 +480,9 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const d = deviceOf('GetScatterGatherList', deviceId);
       const m = mdlOf('GetScatterGatherList', mdlId);
       if (!a || !d || !m) return W.STATUS_INVALID_PARAMETER;
+      const range = mdlRange(m, va, length);
+      if (range === 'outside') return W.STATUS_INVALID_PARAMETER;
+      if (range === 'unbuilt') return fail('GetScatterGatherList', UNBUILT), W.STATUS_INVALID_PARAMETER;
       if (bufferLength !== 0) {
         const { listSize } = hal.CalculateScatterGatherList(a, m, va, length);
         if (bufferLength < 0 || bufferLength < listSize) return W.STATUS_BUFFER_TOO_SMALL;
@@ -484,6 +509,9 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
         outs[1] = pages;
         return W.STATUS_SUCCESS;
       }
+      const range = mdlRange(m, va, length);
+      if (range === 'outside') return fail('CalculateScatterGatherList', 'CurrentVa and Length are not inside the MDL\'s buffer'), W.STATUS_INVALID_PARAMETER;
+      if (range === 'unbuilt') return fail('CalculateScatterGatherList', UNBUILT), W.STATUS_INVALID_PARAMETER;
       const r = hal.CalculateScatterGatherList(a, m, va, length);
       outs[0] = r.listSize;
       outs[1] = r.mapRegisters;
@@ -562,8 +590,18 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
         fail('IoGetDmaAdapter', 'PhysicalDeviceObject is not the PDO AddDevice received');
         return JSON.stringify({ id: 0, mapRegisters: 0 });
       }
-      const d = JSON.parse(json) as DeviceDescription;
-      const adapter = hal.IoGetDmaAdapter(pdo, d);
+      // The guest's JSON.stringify (and toJSON) are the driver's to replace: trust only an object.
+      let d: unknown;
+      try {
+        d = JSON.parse(json);
+      } catch {
+        d = null;
+      }
+      if (typeof d !== 'object' || d === null || Array.isArray(d)) {
+        fail('IoGetDmaAdapter', 'DeviceDescription is not a DEVICE_DESCRIPTION');
+        return JSON.stringify({ id: 0, mapRegisters: 0 });
+      }
+      const adapter = hal.IoGetDmaAdapter(pdo, d as DeviceDescription);
       if (typeof adapter === 'string') {
         kernel.report('BAD_DEVICE_DESCRIPTION', `IoGetDmaAdapter returned NULL: ${adapter}.`);
         return JSON.stringify({ id: 0, mapRegisters: 0 });

@@ -1,5 +1,5 @@
 import variant from '@jitl/quickjs-wasmfile-release-sync';
-import { newQuickJSWASMModuleFromVariant, newVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandle, type QuickJSRuntime, type QuickJSWASMModule } from 'quickjs-emscripten-core';
 import { BUGCHECK, BugCheck, bugCheckName, isBugCheck } from '../kernel/bugCheck';
 import { type DriverCode, Entry } from '../kernel/driverCode';
 import { WDM_CONSTANTS } from '../kernel/wdmConstants';
@@ -49,9 +49,6 @@ interface Internals {
   cToHostCallbacks: { callFunction(ctx: number, thisPtr: number, argc: number, argv: number, fnId: number): number };
   runtime: { hostRefs: { get(id: number): unknown } };
 }
-
-/** The module's initial memory (16 MiB, what the build declares). */
-const INITIAL_PAGES = 256;
 
 /** Name and message of whatever the guest threw, whatever its shape: a dump is the guest's own data. */
 function errorText(error: unknown): { name: string; message: string } {
@@ -104,11 +101,7 @@ export class Sandbox implements DriverCode {
   ) {}
 
   static async create(limits: SandboxLimits = DEFAULT_LIMITS): Promise<Sandbox> {
-    // The module's memory cannot grow past the budget: an allocation beyond it fails inside
-    // the guest ("out of memory") instead of growing the heap until the hook sees it.
-    const pages = Math.max(INITIAL_PAGES, Math.floor(limits.memoryBytes / 65536));
-    const wasmMemory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: pages });
-    const module = await newQuickJSWASMModuleFromVariant(newVariant(variant, { wasmMemory }));
+    const module = await newQuickJSWASMModuleFromVariant(variant);
     const runtime = module.newRuntime();
     runtime.setMemoryLimit(limits.memoryBytes);
     runtime.setMaxStackSize(limits.stackBytes);
@@ -268,7 +261,9 @@ export class Sandbox implements DriverCode {
     const setup = `(function (constants, seed) {
       "use strict";
       for (const name of Object.keys(constants)) Object.defineProperty(globalThis, name, { value: constants[name], writable: false, enumerable: false, configurable: false });
-      globalThis.${LINE_VARIABLE} = 0;
+      // Writable for the line marks, but never an accessor: the host reads it at any time
+      // (findings, DbgPrint, bug checks) and must not run driver code when it does.
+      Object.defineProperty(globalThis, '${LINE_VARIABLE}', { value: 0, writable: true, enumerable: false, configurable: false });
       for (const name of ['Atomics', 'SharedArrayBuffer', 'WeakRef', 'FinalizationRegistry']) delete globalThis[name];
       let a = seed >>> 0, b = 0x9e3779b9, c = 0x243f6a88, d = 1;
       Math.random = function random() {
@@ -282,14 +277,27 @@ export class Sandbox implements DriverCode {
       // reachable as Object.getPrototypeOf(Date) or as Date.prototype's constructor.
       const FixedDate = function Date(...args) {
         if (new.target === undefined) return new RealDate(epoch).toString();
-        return Reflect.construct(RealDate, args.length === 0 ? [epoch] : args, new.target);
+        // Fields and zone-less strings are read as UTC, not as the host's local time.
+        const value = args.length === 0 ? epoch : args.length >= 2 ? RealDate.UTC(...args) : typeof args[0] === 'string' ? FixedDate.parse(args[0]) : args[0];
+        return Reflect.construct(RealDate, [value], new.target);
       };
       FixedDate.prototype = RealDate.prototype;
       FixedDate.now = function now() { return epoch; };
-      FixedDate.parse = RealDate.parse;
       FixedDate.UTC = RealDate.UTC;
       Object.defineProperty(RealDate.prototype, 'constructor', { value: FixedDate, writable: true, enumerable: false, configurable: true });
       globalThis.Date = FixedDate;
+      // The machine's clock is UTC wherever the host is: local-time views read as UTC.
+      const proto = RealDate.prototype;
+      for (const part of ['FullYear', 'Month', 'Date', 'Day', 'Hours', 'Minutes', 'Seconds', 'Milliseconds']) {
+        proto['get' + part] = proto['getUTC' + part];
+        if (part !== 'Day') proto['set' + part] = proto['setUTC' + part];
+      }
+      proto.getTimezoneOffset = function getTimezoneOffset() { return 0; };
+      proto.toString = proto.toLocaleString = proto.toUTCString;
+      proto.toDateString = proto.toLocaleDateString = function toDateString() { return this.toISOString().slice(0, 10); };
+      proto.toTimeString = proto.toLocaleTimeString = function toTimeString() { return this.toISOString().slice(11, 19) + ' GMT+0000'; };
+      const realParse = RealDate.parse;
+      FixedDate.parse = function parse(text) { const s = String(text); return realParse(/(Z|[+-][0-9]{2}:?[0-9]{2}|GMT|UTC)\\s*$/i.test(s) || /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(s) ? s : s + (/T[0-9]/.test(s) ? 'Z' : ' GMT')); };
       globalThis.console = { log(...args) { DbgPrint(args.map(String).join(' ') + '\\n'); } };
     })`;
 

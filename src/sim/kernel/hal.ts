@@ -452,6 +452,7 @@ export class Hal {
       const here = va + offset;
       const pa = this.mdlPhysical(mdl, here) ?? 0;
       let n = Math.min(this.contiguousRun(mdl, here, length - offset), boundary - (pa % boundary));
+      if (n <= 0) break; // a page the MDL does not describe: the caller checked the range, so this is a guard
       const bounce = pa + n > ISA_DMA_LIMIT;
       if (bounce) {
         n = Math.min(n, PAGE_SIZE - BYTE_OFFSET(here));

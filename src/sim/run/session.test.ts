@@ -161,6 +161,11 @@ function TimerDpc(Dpc: KDPC, Context: unknown, A: unknown, B: unknown): void {
     expect(r.stats.simulatedNs).toBeGreaterThanOrEqual(2_000_000);
   });
 
+  it('gives the driver a fixed UTC clock, whatever the host\'s time zone', async () => {
+    const r = await run(entry(`  const d = new Date();\n  DbgPrint('%s %d %d %s', String(d), d.getHours(), d.getTimezoneOffset(), new Date(2025, 5, 1, 12).toISOString());\n  return STATUS_SUCCESS;`));
+    expect(r.console).toEqual(['Wed, 01 Jan 2025 00:00:00 GMT 0 0 2025-06-01T12:00:00.000Z']);
+  });
+
   it('bug-checks a second completion of the same IRP with 0x44', async () => {
     const r = await run(pnpDriver(`irp.IoStatus.Status = STATUS_SUCCESS;\n    IoCompleteRequest(irp, IO_NO_INCREMENT);`));
     expect(r.bugcheck).toMatchObject({ code: 0x44, name: 'MULTIPLE_IRP_COMPLETE_REQUESTS', line: 30 });

@@ -1002,6 +1002,9 @@ export function IoGetDmaAdapter(PhysicalDeviceObject: DEVICE_OBJECT, DeviceDescr
 
 // ---- Diagnostics ------------------------------------------------------------------------------
 
+/** What the console keeps of one DbgPrint (the host cuts there too). */
+const DBGPRINT_LIMIT = 4096;
+
 function pad(text: string, width: number, zero: boolean, left: boolean): string {
   if (text.length >= width) return text;
   if (left) return text + ' '.repeat(width - text.length);
@@ -1014,7 +1017,7 @@ function format(text: string, args: unknown[]): string {
   return String(text).replace(/%([-0]*)(\d*)(?:ll|l|h|I64|I32|I)?([diuxXpcs%])/g, (_m, flags: string, width: string, conv: string) => {
     if (conv === '%') return '%';
     const arg = args[i++];
-    const w = Number(width || 0);
+    const w = Math.min(Number(width || 0), DBGPRINT_LIMIT);
     const zero = flags.includes('0');
     const left = flags.includes('-');
     switch (conv) {
@@ -1039,7 +1042,8 @@ function format(text: string, args: unknown[]): string {
 
 /** Prints to the lab console and the trace; the format is printf's. Answers STATUS_SUCCESS. */
 export function DbgPrint(Format: string, ...args: unknown[]): NTSTATUS {
-  rich.print(format(String(Format), args));
+  // The console keeps 4096 characters of a line: format no more than can reach them.
+  rich.print(format(String(Format).slice(0, 4 * DBGPRINT_LIMIT), args).slice(0, DBGPRINT_LIMIT));
   return STATUS.SUCCESS;
 }
 
