@@ -117,6 +117,12 @@ export const Scenario = z.strictObject({
   workload: z.array(IrpSpec).default([]),
   faults: z.array(FaultSpec).default([]),
   checks: z.array(CheckSpec).min(1, 'a scenario needs at least one check'),
+  /**
+   * What a verifier finding does: 'bugcheck' stops the run as Driver Verifier does (bug check
+   * 0xE6 and the others Windows raises); 'teaching' reports it and lets the run go on, so the
+   * consequence shows in the data. The lab's own rules are reported in both modes.
+   */
+  verifier: z.enum(['bugcheck', 'teaching']).default('bugcheck'),
   /** Simulated-time budget for the whole run. */
   timeLimitMs: z.number().positive().max(600_000).default(10_000),
 }).superRefine((scenario, ctx) => {

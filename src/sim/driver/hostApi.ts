@@ -15,6 +15,7 @@ import type { AdapterObject, DeviceDescription, Hal } from '../kernel/hal';
 import type { DeviceRecord, IoManager, IrpRecord } from '../kernel/ioManager';
 import { ISA_IO_CYCLE_NS, type Kernel } from '../kernel/kernel';
 import { WDM_CONSTANTS as W } from '../kernel/wdmConstants';
+import { DmaVerifier } from '../verifier/dmaVerifier';
 
 // The host side of the `wdm` surface: one function per routine the guest calls, taking
 // and returning numbers. Each checks the IRQL its WDK page requires and the objects it is
@@ -72,6 +73,27 @@ const IRQL: Record<string, { max: number; exact?: boolean }> = {
 const MAX_DUE_TIME = 1e13;
 const UNBUILT = "the MDL's pages are not built: call MmBuildMdlForNonPagedPool first (or use the IRP's MDL)";
 
+/** The DMA_OPERATIONS routines and IoGetDmaAdapter: Driver Verifier checks their IRQL itself (0xE6, 0x13). */
+const DMA_ROUTINES = new Set([
+  'IoGetDmaAdapter',
+  'PutDmaAdapter',
+  'AllocateCommonBuffer',
+  'FreeCommonBuffer',
+  'AllocateAdapterChannel',
+  'FlushAdapterBuffers',
+  'FreeAdapterChannel',
+  'FreeMapRegisters',
+  'MapTransfer',
+  'GetDmaAlignment',
+  'ReadDmaCounter',
+  'GetScatterGatherList',
+  'PutScatterGatherList',
+  'CalculateScatterGatherList',
+]);
+
+/** How the HAL's MapTransfer says a buffer needs map registers it was not given. */
+const NEEDS_MAP_REGISTERS = 'the transfer needs map registers';
+
 const LEVEL_NAMES: Record<number, string> = { 0: 'PASSIVE_LEVEL', 1: 'APC_LEVEL', 2: 'DISPATCH_LEVEL' };
 const levelName = (irql: number) => LEVEL_NAMES[irql] ?? `DIRQL ${irql}`;
 
@@ -90,6 +112,7 @@ export interface HostApi {
   mdls: Map<number, Mdl>;
   /** Every driver API call so far, by routine name. */
   calls: Map<string, number>;
+  verifier: DmaVerifier;
 }
 
 export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi {
@@ -106,18 +129,18 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     if (!rule) return;
     const irql = kernel.irql;
     if (rule.exact ? irql !== rule.max : irql > rule.max) {
-      kernel.report(
-        'IRQL_MISMATCH',
-        `${name} must be called at IRQL ${rule.exact ? '=' : '<='} ${levelName(rule.max)}; it was called at ${levelName(irql)}.`,
-      );
+      const detail = `${name} must be called at IRQL ${rule.exact ? '=' : '<='} ${levelName(rule.max)}; it was called at ${levelName(irql)}.`;
+      if (DMA_ROUTINES.has(name)) kernel.report('DMA_WRONG_IRQL', detail, rule.exact ? 1 : 2, rule.max, irql);
+      else kernel.report('IRQL_MISMATCH', detail, irql, 0, 0);
     }
   };
 
   const fail = (name: string, message: string): void => kernel.report('INVALID_ARGUMENT', `${name}: ${message}`);
   const violation = (v: MdlViolation): void => {
     if (v.bugCheck) kernel.bugCheck(v.bugCheck.code, v.message);
-    kernel.report(v.code, v.message);
+    kernel.report('MDL_MISUSE', v.message);
   };
+  const verifier = new DmaVerifier(kernel, hal, io);
 
   const deviceOf = (name: string, id: number): DeviceRecord | null => {
     const d = io.device(id);
@@ -133,7 +156,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     const m = mdls.get(id) ?? null;
     if (!m) fail(name, id === 0 ? 'Mdl is NULL' : 'the argument is not an MDL');
     else if (m.freed) {
-      kernel.report('MDL_ALREADY_FREED', `${name} was given an MDL that IoFreeMdl already freed.`);
+      kernel.report('MDL_ALREADY_FREED', `${name} was given an MDL that IoFreeMdl already freed.`, id);
       return null;
     }
     return m;
@@ -152,9 +175,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
   };
   const adapterOf = (name: string, id: number): AdapterObject | null => {
     const a = hal.adapters.get(id) ?? null;
-    if (!a) fail(name, id === 0 ? 'DmaAdapter is NULL' : 'the argument is not a DMA adapter from IoGetDmaAdapter');
+    if (id === 0) kernel.report('DMA_NULL_ADAPTER', `${name} was given a NULL DMA_ADAPTER.`);
+    else if (!a) fail(name, 'the argument is not a DMA adapter from IoGetDmaAdapter');
     else if (a.put) {
-      kernel.report('ADAPTER_ALREADY_PUT', `${name} was called on an adapter that PutDmaAdapter already released.`);
+      kernel.report('DMA_ADAPTER_ALREADY_PUT', `${name} was called on an adapter that PutDmaAdapter already released.`, a.id);
       return null;
     }
     return a;
@@ -177,9 +201,9 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     READ_PORT_UCHAR: (p) => (port('READ_PORT_UCHAR', p) < 0 ? 0xff : bus.inb(p)),
     READ_PORT_USHORT: (p) => (port('READ_PORT_USHORT', p) < 0 ? 0xffff : bus.inw(p)),
     READ_PORT_ULONG: (p) => (port('READ_PORT_ULONG', p) < 0 ? 0xffff_ffff : bus.inl(p)),
-    WRITE_PORT_UCHAR: (p, v) => (port('WRITE_PORT_UCHAR', p) < 0 ? 0 : (bus.outb(p, v & 0xff), 0)),
-    WRITE_PORT_USHORT: (p, v) => (port('WRITE_PORT_USHORT', p) < 0 ? 0 : (bus.outw(p, v & 0xffff), 0)),
-    WRITE_PORT_ULONG: (p, v) => (port('WRITE_PORT_ULONG', p) < 0 ? 0 : (bus.outl(p, v >>> 0), 0)),
+    WRITE_PORT_UCHAR: (p, v) => (port('WRITE_PORT_UCHAR', p) < 0 ? 0 : (verifier.onPortWrite(p, v & 0xff), bus.outb(p, v & 0xff), 0)),
+    WRITE_PORT_USHORT: (p, v) => (port('WRITE_PORT_USHORT', p) < 0 ? 0 : (verifier.onPortWrite(p, v & 0xff), bus.outw(p, v & 0xffff), 0)),
+    WRITE_PORT_ULONG: (p, v) => (port('WRITE_PORT_ULONG', p) < 0 ? 0 : (verifier.onPortWrite(p, v & 0xff), bus.outl(p, v >>> 0), 0)),
 
     RtlCopyMemory: (d, s, n) => {
       if (n <= 0) return 0;
@@ -261,7 +285,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     },
     KeFlushIoBuffers: (id, read, dma) => {
       const m = mdlOf('KeFlushIoBuffers', id);
-      if (m) cpu.KeFlushIoBuffers(m, read === 1, dma === 1);
+      if (m) {
+        cpu.KeFlushIoBuffers(m, read === 1, dma === 1);
+        verifier.onKeFlushIoBuffers(m);
+      }
       return 0;
     },
 
@@ -303,6 +330,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const irp = irpOf('IoCompleteRequest', id);
       if (!irp) return 0;
       if (irp.completed) kernel.bugCheck(BUGCHECK.MULTIPLE_IRP_COMPLETE_REQUESTS, `IRP ${id} was completed twice`, id, 0, 0, 0);
+      verifier.onCompleteRequest(irp, status | 0);
       io.IoCompleteRequest(irp, status, information);
       return 0;
     },
@@ -407,7 +435,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
 
     PutDmaAdapter: (id) => {
       const a = adapterOf('PutDmaAdapter', id);
-      if (a) hal.PutDmaAdapter(a);
+      if (a) {
+        verifier.beforePutAdapter(a);
+        hal.PutDmaAdapter(a);
+      }
       return 0;
     },
     AllocateCommonBuffer: (id, length) => {
@@ -419,35 +450,37 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     },
     FreeCommonBuffer: (id, length, physical, va) => {
       const a = adapterOf('FreeCommonBuffer', id);
-      const problem = a && hal.FreeCommonBuffer(a, length, physical, va);
+      if (!a || !verifier.beforeFreeCommonBuffer(a, va)) return 0;
+      const problem = hal.FreeCommonBuffer(a, length, physical, va);
       if (problem) fail('FreeCommonBuffer', problem);
+      else verifier.freedCommonBuffer(a, va);
       return 0;
     },
     AllocateAdapterChannel: (id, deviceId, count, wait) => {
       const a = adapterOf('AllocateAdapterChannel', id);
       const d = deviceOf('AllocateAdapterChannel', deviceId);
       if (!a || !d) return W.STATUS_INVALID_PARAMETER;
-      if (a.ownsChannel) kernel.report('CHANNEL_ALREADY_ALLOCATED', 'AllocateAdapterChannel was called while the adapter already holds its channel; call FreeAdapterChannel after each transfer.');
-      if (count > a.numberOfMapRegisters) {
-        kernel.report('TOO_MANY_MAP_REGISTERS', `AllocateAdapterChannel asked for ${count} map registers; IoGetDmaAdapter granted ${a.numberOfMapRegisters}.`);
-      }
+      if (!verifier.beforeAllocateChannel(a, count)) return W.STATUS_INSUFFICIENT_RESOURCES;
       return hal.AllocateAdapterChannel(a, d, count, wait);
     },
-    FlushAdapterBuffers: (id, mdlId, base) => {
+    FlushAdapterBuffers: (id, mdlId, base, va, length) => {
       const a = adapterOf('FlushAdapterBuffers', id);
       const m = mdlOf('FlushAdapterBuffers', mdlId);
-      if (!a || !m) return 0;
-      if (base !== 0 && !hal.grant(base)) fail('FlushAdapterBuffers', 'MapRegisterBase is not the value AdapterControl received');
-      return hal.FlushAdapterBuffers(a) ? 1 : 0;
+      if (!a || !m || !verifier.beforeFlush(a, m, base, va, length)) return 0;
+      const flushed = hal.FlushAdapterBuffers(a);
+      verifier.afterFlush(a);
+      return flushed ? 1 : 0;
     },
     FreeAdapterChannel: (id) => {
       const a = adapterOf('FreeAdapterChannel', id);
-      if (a && !hal.FreeAdapterChannel(a)) kernel.report('CHANNEL_NOT_ALLOCATED', 'FreeAdapterChannel was called but the adapter does not hold its channel.');
+      if (a && verifier.beforeFreeChannel(a)) hal.FreeAdapterChannel(a);
       return 0;
     },
     FreeMapRegisters: (id, base, count) => {
       const a = adapterOf('FreeMapRegisters', id);
-      if (a && !hal.FreeMapRegisters(a, base, count)) fail('FreeMapRegisters', 'MapRegisterBase and NumberOfMapRegisters do not match registers this adapter holds');
+      if (!a || !verifier.beforeFreeMapRegisters(a, base)) return 0;
+      if (hal.FreeMapRegisters(a, base, count)) verifier.freedGrant(a, base);
+      else fail('FreeMapRegisters', 'MapRegisterBase and NumberOfMapRegisters do not match registers this adapter holds');
       return 0;
     },
     MapTransfer: (id, mdlId, base, va, length, write) => {
@@ -456,14 +489,16 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const m = mdlOf('MapTransfer', mdlId);
       if (!a || !m) return 0;
       if (!Number.isSafeInteger(va) || !Number.isSafeInteger(length)) return fail('MapTransfer', `CurrentVa ${va} and Length ${length} must be whole numbers`), 0;
-      if (!a.ownsChannel) kernel.report('MAP_WITHOUT_CHANNEL', 'MapTransfer was called without the adapter channel: call it from AdapterControl (or after it ran and returned KeepObject).');
       const grant = base === 0 ? null : hal.grant(base) ?? null;
       if (base !== 0 && !grant) fail('MapTransfer', 'MapRegisterBase is not the value AdapterControl received');
-      if (grant && Math.ceil((BYTE_OFFSET(va) + length) / 4096) > grant.count && length > 0) {
-        kernel.report('TOO_MANY_MAP_REGISTERS', `MapTransfer of ${length} bytes from offset ${BYTE_OFFSET(va)} spans more pages than the ${grant.count} map registers allocated; split the transfer.`);
-      }
+      if (!verifier.beforeMapTransfer(a, m, grant, va, length)) return 0;
       const result = hal.MapTransfer(a, m, grant, va, length, write === 1);
-      if (typeof result === 'string') return fail('MapTransfer', result), 0;
+      if (typeof result === 'string') {
+        if (result.startsWith(NEEDS_MAP_REGISTERS)) kernel.report('UNREACHABLE_WITHOUT_MAP_REGISTERS', `MapTransfer: ${result}.`);
+        else fail('MapTransfer', result);
+        return 0;
+      }
+      verifier.afterMapTransfer(a, m, base, va, result.length);
       outs[0] = result.length;
       return result.address;
     },
@@ -483,10 +518,12 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const range = mdlRange(m, va, length);
       if (range === 'outside') return W.STATUS_INVALID_PARAMETER;
       if (range === 'unbuilt') return fail('GetScatterGatherList', UNBUILT), W.STATUS_INVALID_PARAMETER;
+      if (!verifier.checkBuffer('GetScatterGatherList', m, va, length)) return W.STATUS_INVALID_PARAMETER;
       if (bufferLength !== 0) {
         const { listSize } = hal.CalculateScatterGatherList(a, m, va, length);
         if (bufferLength < 0 || bufferLength < listSize) return W.STATUS_BUFFER_TOO_SMALL;
       }
+      if (!verifier.beforeAllocateChannel(a, 0)) return W.STATUS_INSUFFICIENT_RESOURCES;
       return hal.GetScatterGatherList(a, d, m, va, length, write === 1, wait);
     },
     PutScatterGatherList: (id, sgId) => {
@@ -494,8 +531,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const list = hal.sgLists.get(sgId);
       if (!a) return 0;
       if (!list) return fail('PutScatterGatherList', 'ScatterGather is not a list GetScatterGatherList produced'), 0;
+      if (!verifier.beforePutSgList(sgId)) return 0;
       const problem = hal.PutScatterGatherList(a, list);
-      if (problem) kernel.report('SG_LIST_ALREADY_PUT', `PutScatterGatherList: ${problem}.`);
+      if (problem) fail('PutScatterGatherList', problem);
+      else verifier.putSgList(sgId);
       return 0;
     },
     CalculateScatterGatherList: (id, mdlId, va, length) => {
@@ -601,6 +640,11 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
         fail('IoGetDmaAdapter', 'DeviceDescription is not a DEVICE_DESCRIPTION');
         return JSON.stringify({ id: 0, mapRegisters: 0 });
       }
+      const version = (d as { Version?: unknown }).Version;
+      if (version !== 0 && version !== 1 && version !== 2 && version !== 3) {
+        kernel.report('DMA_UNKNOWN_DESCRIPTION_VERSION', `IoGetDmaAdapter was given DEVICE_DESCRIPTION.Version ${String(version)}.`);
+        return JSON.stringify({ id: 0, mapRegisters: 0 });
+      }
       const adapter = hal.IoGetDmaAdapter(pdo, d as DeviceDescription);
       if (typeof adapter === 'string') {
         kernel.report('BAD_DEVICE_DESCRIPTION', `IoGetDmaAdapter returned NULL: ${adapter}.`);
@@ -610,7 +654,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
     },
   };
 
-  return { lean: counted, rich, mdls, calls };
+  return { lean: counted, rich, mdls, calls, verifier };
 }
 
 function BYTE_OFFSET(va: number): number {

@@ -113,8 +113,17 @@ interface ChannelState {
   queue: { adapter: AdapterObject; wait: WaitBlock }[];
 }
 
+/** What the verifier learns from the HAL as it happens (set by DmaVerifier). */
+export interface HalObserver {
+  /** A scatter/gather list now maps [va, va + length). */
+  sgList(adapter: AdapterObject, id: number, va: number, length: number): void;
+}
+
 export class Hal {
   readonly adapters = new Map<number, AdapterObject>();
+  observer: HalObserver | null = null;
+  /** Non-zero while the HAL copies to or from bounce pages: those accesses are not the driver's. */
+  copying = 0;
   readonly sgLists = new Map<number, ScatterGatherRecord>();
   private readonly channels: ChannelState[] = Array.from({ length: 8 }, () => ({ owner: null, queue: [] }));
   /** First frame of each map buffer group, and which pages of it are taken. */
@@ -184,8 +193,6 @@ export class Hal {
   }
 
   PutDmaAdapter(adapter: AdapterObject): void {
-    if (adapter.ownsChannel) this.kernel.report('PUT_ADAPTER_WITH_CHANNEL', 'PutDmaAdapter was called while the adapter still holds its DMA channel; call FreeAdapterChannel first.');
-    if (adapter.commonBuffers.size > 0) this.kernel.report('PUT_ADAPTER_WITH_COMMON_BUFFER', `PutDmaAdapter was called with ${adapter.commonBuffers.size} common buffer(s) not freed; call FreeCommonBuffer first.`);
     adapter.put = true;
   }
 
@@ -228,13 +235,13 @@ export class Hal {
     const action = k.call(Entry.AdapterControl, Math.max(W.DISPATCH_LEVEL, k.irql), wait.id, grant?.base ?? 0);
     if (action === W.KeepObject) return;
     if (action === W.DeallocateObject) {
-      k.report('ADAPTER_CONTROL_NOT_KEEP_OBJECT', 'AdapterControl returned DeallocateObject: for system DMA it must return KeepObject and free the channel with FreeAdapterChannel after the transfer.');
+      k.report('ADAPTER_CONTROL_NOT_KEEP_OBJECT', 'AdapterControl returned DeallocateObject, which gives the channel back before the transfer has run.');
       this.releaseChannel(adapter, true);
     } else if (action === W.DeallocateObjectKeepRegisters) {
-      k.report('ADAPTER_CONTROL_NOT_KEEP_OBJECT', 'AdapterControl returned DeallocateObjectKeepRegisters, which is for bus-master DMA; a system DMA driver returns KeepObject.');
+      k.report('ADAPTER_CONTROL_NOT_KEEP_OBJECT', 'AdapterControl returned DeallocateObjectKeepRegisters, which is for bus-master DMA.');
       this.releaseChannel(adapter, false);
     } else {
-      k.report('ADAPTER_CONTROL_BAD_ACTION', `AdapterControl returned ${action}, which is not an IO_ALLOCATION_ACTION (KeepObject, DeallocateObject, DeallocateObjectKeepRegisters).`);
+      k.report('ADAPTER_CONTROL_BAD_ACTION', `AdapterControl returned ${action}, which is not an IO_ALLOCATION_ACTION.`);
     }
   }
 
@@ -258,6 +265,16 @@ export class Hal {
       if (first >= 0 && first < group.used.length) for (let i = first; i < first + grant.count; i++) group.used[i] = false;
     }
     for (let c = 0; c < 8; c++) this.grantNext(c);
+  }
+
+  /** Whether an AllocateAdapterChannel or GetScatterGatherList of this adapter waits in the channel's queue. */
+  isWaiting(adapter: AdapterObject): boolean {
+    return this.channels[adapter.channel]!.queue.some((q) => q.adapter === adapter);
+  }
+
+  /** Map registers an adapter holds now. */
+  heldGrants(adapter: AdapterObject): MapRegisterGrant[] {
+    return [...this.grants.values()].filter((g) => g.adapterId === adapter.id);
   }
 
   grant(base: number): MapRegisterGrant | undefined {
@@ -342,7 +359,9 @@ export class Hal {
       physical = grant.physical + BYTE_OFFSET(currentVa);
       mapped = Math.min(length, grant.count * PAGE_SIZE - BYTE_OFFSET(currentVa));
       if (writeToDevice) {
+        this.copying++;
         const data = k.machine.cpu.readBytes(currentVa, mapped);
+        this.copying--;
         if (data) k.machine.memory.write(physical, data);
       }
       adapter.pendingBounce = { va: currentVa, physical, length: mapped, read: !writeToDevice };
@@ -372,7 +391,9 @@ export class Hal {
     machine.dma.flushBuffer(adapter.channel);
     const bounce = adapter.pendingBounce;
     if (bounce?.read) {
+      this.copying++;
       machine.cpu.writeBytes(bounce.va, machine.memory.read(bounce.physical, bounce.length));
+      this.copying--;
     }
     adapter.pendingBounce = null;
     adapter.mapped = null;
@@ -497,13 +518,16 @@ export class Hal {
       const physical = grant!.physical + nextBounce * PAGE_SIZE + BYTE_OFFSET(p.va);
       nextBounce++;
       if (sg.writeToDevice) {
+        this.copying++;
         const data = k.machine.cpu.readBytes(p.va, p.length);
+        this.copying--;
         if (data) k.machine.memory.write(physical, data);
       }
       record.bounces.push({ va: p.va, physical, length: p.length });
       record.elements.push({ Address: physical, Length: p.length });
     }
     this.sgLists.set(record.id, record);
+    this.observer?.sgList(adapter, record.id, sg.currentVa, sg.length);
     // The list is the driver's until PutScatterGatherList; the channel is released then.
     k.call(Entry.ListControl, Math.max(W.DISPATCH_LEVEL, k.irql), wait.id, record.id);
   }
@@ -516,7 +540,9 @@ export class Hal {
     this.maskChannel(adapter); // it flushes the adapter buffers, as HalPutScatterGatherList does
     m.dma.sync();
     m.dma.flushBuffer(adapter.channel);
+    this.copying++;
     if (!record.writeToDevice) for (const b of record.bounces) m.cpu.writeBytes(b.va, m.memory.read(b.physical, b.length));
+    this.copying--;
     record.put = true;
     this.releaseChannel(adapter, true);
     return null;

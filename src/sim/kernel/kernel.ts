@@ -4,6 +4,7 @@ import { EventKind } from '../trace/sink';
 import { BUGCHECK, BugCheck, bugCheckName } from './bugCheck';
 import { type DriverCode, Entry, ENTRY_NAMES } from './driverCode';
 import { WDM_CONSTANTS as W } from './wdmConstants';
+import { bugCheckOf, ruleOf } from '../verifier/rules';
 
 // The kernel's CPU side (reference/wdk/ddi: nf-wdm-keraiseirql, kelowerirql,
 // kegetcurrentirql, ioconnectinterrupt, keinitializedpc, iorequestdpc, keinitializetimer,
@@ -19,6 +20,9 @@ import { WDM_CONSTANTS as W } from './wdmConstants';
 export const ISA_IO_CYCLE_NS = 1000;
 /** From INTR rising to the first instruction of the ISR. */
 export const INTERRUPT_LATENCY_NS = 1000;
+
+/** 'bugcheck': a rule Windows enforces stops the run (Driver Verifier); 'teaching': every finding is reported and the run goes on. */
+export type VerifierMode = 'bugcheck' | 'teaching';
 
 export interface Finding {
   rule: string;
@@ -66,6 +70,7 @@ export class Kernel {
   readonly console: string[] = [];
   readonly stats: KernelStats = { interrupts: 0, dpcs: 0, mapTransfers: 0, apiCalls: 0 };
   driver: DriverCode | null = null;
+  verifierMode: VerifierMode = 'bugcheck';
 
   private nextObjectId = 1;
   private readonly interrupts = new Map<number, InterruptObject>();
@@ -96,9 +101,20 @@ export class Kernel {
     return l > 0 ? l : null;
   }
 
-  report(rule: string, message: string): void {
-    this.findings.push({ rule, message, line: this.line() });
-    this.machine.trace.record(this.now, EventKind.Violation, this.findings.length - 1, this.line() ?? 0, 0);
+  /**
+   * A verifier finding: what happened (`detail`, one sentence) followed by the rule's advice.
+   * In the bug-check mode a rule Windows enforces then stops the run, with bug check 0xE6
+   * and the rule's parameter 1 (and 2) for Driver Verifier's DMA checks; p2–p4 carry the
+   * violation's own values where the bug check page gives them.
+   */
+  report(rule: string, detail: string, p2?: number, p3 = 0, p4 = 0): void {
+    const r = ruleOf(rule);
+    const line = this.line();
+    const message = `${/[.!?]$/.test(detail) ? detail : `${detail}.`} ${r.advice}`;
+    this.findings.push({ rule, message, line });
+    this.machine.trace.record(this.now, EventKind.Violation, this.findings.length - 1, line ?? 0, 0);
+    const stop = this.verifierMode === 'bugcheck' ? bugCheckOf(r) : null;
+    if (stop) this.bugCheck(stop.code, message, stop.p1, p2 ?? stop.p2, p3, p4);
   }
 
   bugCheck(code: number, message: string, p1 = 0, p2 = 0, p3 = 0, p4 = 0): never {

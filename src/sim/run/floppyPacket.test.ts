@@ -292,12 +292,15 @@ describe('the packet-based floppy driver', () => {
   });
 
   describe('the checks catch a broken driver', () => {
-    it('a driver that skips FlushAdapterBuffers for reads leaves bounced data in the map registers', async () => {
-      const scenario = loadScenario('floppy-packet');
+    it('a driver that skips FlushAdapterBuffers for reads: the verifier stops it, and in teaching mode the data shows why', async () => {
       const broken = mutate(
         '  adapter.DmaOperations.FlushAdapterBuffers(adapter, irp.MdlAddress!,',
         '  if (ext.WriteToDevice) adapter.DmaOperations.FlushAdapterBuffers(adapter, irp.MdlAddress!,',
       );
+      const stopped = (await run(loadScenario('floppy-packet'), broken)).session.result;
+      expect(stopped.bugcheck).toMatchObject({ code: 0xe6, name: 'DRIVER_VERIFIER_DMA_VIOLATION' });
+      expect(stopped.violations[0]!.rule).toMatch(/^(DMA_FREE_WHILE_MAPPED|DMA_NOT_FLUSHED)$/);
+      const scenario = { ...loadScenario('floppy-packet'), verifier: 'teaching' as const };
       const { result } = (await run(scenario, broken)).session;
       expect(result.ok).toBe(false);
       const integrity = result.checks.find((c) => c.id === 'data-integrity')!;
@@ -306,8 +309,9 @@ describe('the packet-based floppy driver', () => {
       const bounced = scenario.workload.flatMap((w, i) => (w.major === 'read' && (w.buffer.placement === 'fragmented' || w.buffer.placement === 'above-16m') ? [i + 1] : []));
       for (const n of bounced) expect(integrity.message).toContain(`IRP ${n} (read`);
       expect(integrity.message).not.toContain('(write');
-      // The driver itself believes all went well: only the data check sees it.
+      // The driver itself believes all went well: the data check and the verifier see it.
       expect(result.checks.find((c) => c.id === 'irp-status')!.ok).toBe(true);
+      expect(result.violations.map((v) => v.rule)).toContain('FLUSH_COUNT_MISMATCH');
     }, 60_000);
 
     it('a driver that forgets IoStartNextPacket strands the queued IRPs', async () => {

@@ -79,8 +79,8 @@ describe('a run', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('reports a routine called at the wrong IRQL, with its line', async () => {
-    const r = await run(
+  it('stops a DMA routine called at the wrong IRQL with 0xE6, or reports it with its line in teaching mode', async () => {
+    const source = (
       pnpDriver(`
     const mr = ref(0);
     const a = IoGetDmaAdapter(ext.Pdo, { Version: DEVICE_DESCRIPTION_VERSION, Master: false, ScatterGather: false, DemandMode: false, AutoInitialize: false,
@@ -88,11 +88,15 @@ describe('a run', () => {
       DmaWidth: Width8Bits, DmaSpeed: Compatible, MaximumLength: 4096, DmaPort: 0 }, mr)!;
     a.DmaOperations.AllocateAdapterChannel(a, DeviceObject, 1, () => KeepObject, null);
     a.DmaOperations.FreeAdapterChannel(a);
-    a.DmaOperations.PutDmaAdapter(a);`),
+    a.DmaOperations.PutDmaAdapter(a);`)
     );
-    const irql = r.violations.filter((v) => v.rule === 'IRQL_MISMATCH');
+    const stopped = await run(source);
+    // Bug check 0xE6, parameter 1 = 0x13 (improper IRQL), 2 = 1 (not the IRQL expected), 3 = expected, 4 = current.
+    expect(stopped.bugcheck).toMatchObject({ code: 0xe6, name: 'DRIVER_VERIFIER_DMA_VIOLATION', parameters: [0x13, 1, 2, 0], line: 26 });
+    const r = await run(source, scenario({ verifier: 'teaching' }));
+    const irql = r.violations.filter((v) => v.rule === 'DMA_WRONG_IRQL');
     expect(irql.map((v) => v.line)).toEqual([26, 27]);
-    expect(irql[0]!.message).toBe('AllocateAdapterChannel must be called at IRQL = DISPATCH_LEVEL; it was called at PASSIVE_LEVEL.');
+    expect(irql[0]!.message).toMatch(/^AllocateAdapterChannel must be called at IRQL = DISPATCH_LEVEL; it was called at PASSIVE_LEVEL\. Call each DMA routine/);
   });
 
   it('gives each routine its IRQL and bug-checks one that returns at another', async () => {

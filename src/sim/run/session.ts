@@ -60,6 +60,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
   const images = new Map(options.images ?? []);
   const machine = Machine.fromScenario(scenario, seed, options.trace, images);
   const kernel = new Kernel(machine);
+  kernel.verifierMode = scenario.verifier;
   const io = new IoManager(kernel);
   const hal = new Hal(kernel, scenario.machine.mapRegisters);
   const api = createHostApi(kernel, io, hal);
@@ -137,7 +138,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
         issued.push(item);
         const status = io.dispatch(top, irp);
         if (status === W.STATUS_PENDING && !irp.pendingMarked && !irp.completed) {
-          kernel.report('PENDING_NOT_MARKED', 'The dispatch routine returned STATUS_PENDING without calling IoMarkIrpPending.');
+          kernel.report('PENDING_NOT_MARKED', 'The dispatch routine returned STATUS_PENDING for an IRP it never marked pending.');
         }
       }
       const allDone = () => irps.every((i) => i.completed);
@@ -155,6 +156,10 @@ export async function runScenario(options: RunOptions): Promise<Session> {
         if (!remove.completed) problems.push(`IRP_MN_REMOVE_DEVICE for ${stack.name} was never completed`);
       }
       kernel.call(Entry.Unload, W.PASSIVE_LEVEL);
+      const leaked = [...hal.adapters.values()].flatMap((a) => hal.held(a));
+      if (kernel.connectedInterrupts().length > 0) leaked.push(`${kernel.connectedInterrupts().length} interrupt(s) still connected`);
+      if (io.poolAllocations() > 0) leaked.push(`${io.poolAllocations()} pool allocation(s) not freed`);
+      if (leaked.length > 0) kernel.report('RESOURCES_LEAKED', `The driver was removed and unloaded, but ${leaked.join('; ')}.`);
     }
   } catch (error) {
     if (isBugCheck(error)) bugcheck = error.report;
