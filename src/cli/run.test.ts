@@ -82,4 +82,15 @@ describe('dmalab run', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/must export a function DriverEntry/);
   });
+
+  it('lists the verifier rules with their bug checks', () => {
+    const rules = spawnSync(process.execPath, [bin, 'rules', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(rules.status).toBe(0);
+    const rows = JSON.parse(rules.stdout) as { id: string; page: string; bugCheck: { code: number; name: string; parameter1: number | null } | null }[];
+    expect(rows.find((r) => r.id === 'DMA_NOT_FLUSHED')).toMatchObject({ bugCheck: { code: 0xe6, name: 'DRIVER_VERIFIER_DMA_VIOLATION', parameter1: 0x0d } });
+    expect(rows.find((r) => r.id === 'IRQL_MISMATCH')?.bugCheck).toMatchObject({ code: 0x0a, name: 'IRQL_NOT_LESS_OR_EQUAL' });
+    expect(rows.find((r) => r.id === 'BUFFER_TOUCHED_WHILE_MAPPED')?.bugCheck).toBeNull();
+    const text = spawnSync(process.execPath, [bin, 'rules'], { cwd: root, encoding: 'utf8' });
+    expect(text.stdout).toMatch(/^DMA_ZERO_LENGTH\s+0xE6 \(0x21\)\s+Do not map a zero-length transfer/m);
+  });
 });
