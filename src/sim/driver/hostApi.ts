@@ -136,9 +136,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
   };
 
   const fail = (name: string, message: string): void => kernel.report('INVALID_ARGUMENT', `${name}: ${message}`);
+  /** An MDL routine misused: a finding, and in the bug-check mode the bug check Windows raises for it. */
   const violation = (v: MdlViolation): void => {
-    if (v.bugCheck) kernel.bugCheck(v.bugCheck.code, v.message);
     kernel.report('MDL_MISUSE', v.message);
+    if (v.bugCheck && kernel.verifierMode === 'bugcheck') kernel.bugCheck(v.bugCheck.code, v.message);
   };
   const verifier = new DmaVerifier(kernel, hal, io);
 
@@ -494,8 +495,11 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       if (!verifier.beforeMapTransfer(a, m, grant, va, length)) return 0;
       const result = hal.MapTransfer(a, m, grant, va, length, write === 1);
       if (typeof result === 'string') {
-        if (result.startsWith(NEEDS_MAP_REGISTERS)) kernel.report('UNREACHABLE_WITHOUT_MAP_REGISTERS', `MapTransfer: ${result}.`);
-        else fail('MapTransfer', result);
+        if (result.startsWith(NEEDS_MAP_REGISTERS)) {
+          kernel.report('UNREACHABLE_WITHOUT_MAP_REGISTERS', `MapTransfer: ${result}.`);
+          // Windows' MapTransfer cannot refuse: the driver flushes and frees as after any other, so it counts as mapped.
+          verifier.afterMapTransfer(a, m, base, va, length);
+        } else fail('MapTransfer', result);
         return 0;
       }
       verifier.afterMapTransfer(a, m, base, va, result.length);
@@ -515,10 +519,12 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       const d = deviceOf('GetScatterGatherList', deviceId);
       const m = mdlOf('GetScatterGatherList', mdlId);
       if (!a || !d || !m) return W.STATUS_INVALID_PARAMETER;
+      if (!Number.isSafeInteger(va) || !Number.isSafeInteger(length)) return fail('GetScatterGatherList', `CurrentVa ${va} and Length ${length} must be whole numbers`), W.STATUS_INVALID_PARAMETER;
+      // Driver Verifier's buffer checks (zero length, outside the MDL, pages not locked) come first, as in MapTransfer.
+      if (!verifier.checkBuffer('GetScatterGatherList', m, va, length)) return W.STATUS_INVALID_PARAMETER;
       const range = mdlRange(m, va, length);
       if (range === 'outside') return W.STATUS_INVALID_PARAMETER;
       if (range === 'unbuilt') return fail('GetScatterGatherList', UNBUILT), W.STATUS_INVALID_PARAMETER;
-      if (!verifier.checkBuffer('GetScatterGatherList', m, va, length)) return W.STATUS_INVALID_PARAMETER;
       if (bufferLength !== 0) {
         const { listSize } = hal.CalculateScatterGatherList(a, m, va, length);
         if (bufferLength < 0 || bufferLength < listSize) return W.STATUS_BUFFER_TOO_SMALL;

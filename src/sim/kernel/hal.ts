@@ -106,6 +106,8 @@ export interface AdapterObject {
   pendingBounce: { va: number; physical: number; length: number; read: boolean } | null;
   /** The last MapTransfer's buffer range, for the "touched between Map and Flush" rule. */
   mapped: { va: number; length: number } | null;
+  /** The driver line that called IoGetDmaAdapter (for the resources-leaked finding). */
+  line: number | null;
 }
 
 interface ChannelState {
@@ -187,6 +189,7 @@ export class Hal {
       flushes: 0,
       pendingBounce: null,
       mapped: null,
+      line: this.kernel.line(),
     };
     this.adapters.set(adapter.id, adapter);
     return adapter;

@@ -65,7 +65,7 @@ export interface IrpRecord {
 export class IoManager {
   readonly devices = new Map<number, DeviceRecord>();
   readonly irps = new Map<number, IrpRecord>();
-  private readonly pool = new Map<number, { bytes: number; tag: number }>();
+  private readonly pool = new Map<number, { bytes: number; tag: number; line: number | null }>();
 
   constructor(private readonly kernel: Kernel) {}
 
@@ -270,7 +270,7 @@ export class IoManager {
     if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes > 64 * 1024 * 1024) return 0;
     const placement: Placement = { kind: bytes <= 4096 ? 'contiguous' : 'fragmented' };
     const va = this.kernel.machine.space.allocate(bytes, placement) ?? 0;
-    if (va !== 0) this.pool.set(va, { bytes, tag });
+    if (va !== 0) this.pool.set(va, { bytes, tag, line: this.kernel.line() });
     return va;
   }
 
@@ -282,6 +282,11 @@ export class IoManager {
 
   poolAllocations(): number {
     return this.pool.size;
+  }
+
+  /** The driver line of the oldest pool allocation not freed, or null. */
+  poolLeakLine(): number | null {
+    return this.pool.values().next().value?.line ?? null;
   }
 
   /** A buffer for the workload, placed as the scenario says; not pool, so never a leak. */

@@ -45,6 +45,8 @@ export interface InterruptObject {
   synchronizeIrql: number;
   latched: boolean;
   connected: boolean;
+  /** The driver line that connected it (for the resources-leaked finding). */
+  line: number | null;
 }
 
 export interface KDpc {
@@ -107,9 +109,8 @@ export class Kernel {
    * and the rule's parameter 1 (and 2) for Driver Verifier's DMA checks; p2–p4 carry the
    * violation's own values where the bug check page gives them.
    */
-  report(rule: string, detail: string, p2?: number, p3 = 0, p4 = 0): void {
+  report(rule: string, detail: string, p2?: number, p3 = 0, p4 = 0, line: number | null = this.line()): void {
     const r = ruleOf(rule);
-    const line = this.line();
     const message = `${/[.!?]$/.test(detail) ? detail : `${detail}.`} ${r.advice}`;
     this.findings.push({ rule, message, line });
     this.machine.trace.record(this.now, EventKind.Violation, this.findings.length - 1, line ?? 0, 0);
@@ -148,8 +149,9 @@ export class Kernel {
     }
     this.machine.trace.record(this.now, EventKind.RoutineExit, entry, result, this.irql);
     if (this.irql !== irql) {
-      this.report('IRQL_NOT_RESTORED', `${ENTRY_NAMES[entry]} returned at IRQL ${this.irql}; it was called at ${irql} and must return at the same level.`);
-      this.bugCheck(BUGCHECK.IRQL_UNEXPECTED_VALUE, `${ENTRY_NAMES[entry]} returned at IRQL ${this.irql} instead of ${irql}`, (this.irql << 16) | irql, 0, 0, 0);
+      // Bug check 0xC8 (IRQL_UNEXPECTED_VALUE) in the bug-check mode; in the teaching mode the IRQL is put back and the run goes on.
+      this.report('IRQL_NOT_RESTORED', `${ENTRY_NAMES[entry]} returned at IRQL ${this.irql}; it was called at ${irql} and must return at the same level.`, this.irql, irql);
+      this.setIrql(irql);
     }
     this.lowerTo(old);
     return result;
@@ -216,7 +218,7 @@ export class Kernel {
   // ---- Interrupts -------------------------------------------------------------------
 
   IoConnectInterrupt(irq: number, Vector: number, Irql: number, SynchronizeIrql: number, latched: boolean): InterruptObject {
-    const object: InterruptObject = { id: this.newId(), irq, vector: Vector, irql: Irql, synchronizeIrql: SynchronizeIrql, latched, connected: true };
+    const object: InterruptObject = { id: this.newId(), irq, vector: Vector, irql: Irql, synchronizeIrql: SynchronizeIrql, latched, connected: true, line: this.line() };
     this.interrupts.set(object.id, object);
     this.setPicMask(irq, false);
     return object;

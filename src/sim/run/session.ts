@@ -156,10 +156,12 @@ export async function runScenario(options: RunOptions): Promise<Session> {
         if (!remove.completed) problems.push(`IRP_MN_REMOVE_DEVICE for ${stack.name} was never completed`);
       }
       kernel.call(Entry.Unload, W.PASSIVE_LEVEL);
-      const leaked = [...hal.adapters.values()].flatMap((a) => hal.held(a));
-      if (kernel.connectedInterrupts().length > 0) leaked.push(`${kernel.connectedInterrupts().length} interrupt(s) still connected`);
-      if (io.poolAllocations() > 0) leaked.push(`${io.poolAllocations()} pool allocation(s) not freed`);
-      if (leaked.length > 0) kernel.report('RESOURCES_LEAKED', `The driver was removed and unloaded, but ${leaked.join('; ')}.`);
+      // The finding names the line that took the first thing left over (IoGetDmaAdapter for what an adapter holds).
+      const leaked = [...hal.adapters.values()].flatMap((a) => hal.held(a).map((what) => ({ what, line: a.line })));
+      const interrupts = kernel.connectedInterrupts();
+      if (interrupts.length > 0) leaked.push({ what: `${interrupts.length} interrupt(s) still connected`, line: interrupts[0]!.line });
+      if (io.poolAllocations() > 0) leaked.push({ what: `${io.poolAllocations()} pool allocation(s) not freed`, line: io.poolLeakLine() });
+      if (leaked.length > 0) kernel.report('RESOURCES_LEAKED', `The driver was removed and unloaded, but ${leaked.map((l) => l.what).join('; ')}.`, undefined, 0, 0, leaked[0]!.line);
     }
   } catch (error) {
     if (isBugCheck(error)) bugcheck = error.report;

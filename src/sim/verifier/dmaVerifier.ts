@@ -37,6 +37,7 @@ export class DmaVerifier {
   private readonly flushes = new Map<IrpRecord, number>();
   private readonly cacheFlushed = new WeakSet<Mdl>();
   private readonly freedSgLists = new Set<number>();
+  private sgListsMade = 0;
   /** Buffers a scatter/gather list maps until PutScatterGatherList, by list id. */
   private readonly sgBuffers = new Map<number, { adapter: AdapterObject; va: number; length: number }>();
 
@@ -127,6 +128,8 @@ export class DmaVerifier {
     }
     if (s.mapping && !s.mapping.common) this.kernel.report('DMA_FREE_WHILE_MAPPED', 'FreeAdapterChannel was called while a transfer is still mapped (no FlushAdapterBuffers).', 1);
     s.mapping = null;
+    // FreeAdapterChannel frees the map registers AdapterControl kept: a FreeMapRegisters of them now is a second free.
+    if (a.grant) s.freedGrants.add(a.grant.base);
     return true;
   }
 
@@ -177,7 +180,7 @@ export class DmaVerifier {
     const k = this.kernel;
     const m = this.state(a).mapping;
     if (!m) {
-      k.report('DMA_FLUSH_NOT_MAPPED', 'FlushAdapterBuffers was called, but nothing is mapped on this adapter.', 0);
+      k.report('DMA_FLUSH_NOT_MAPPED', 'FlushAdapterBuffers was called, but nothing is mapped on this adapter.', base);
       return false;
     }
     const start = mdl.StartVa + mdl.ByteOffset;
@@ -218,12 +221,13 @@ export class DmaVerifier {
   }
 
   sgListGranted(a: AdapterObject, sgId: number, va: number, length: number): void {
+    this.sgListsMade++;
     this.sgBuffers.set(sgId, { adapter: a, va, length });
   }
 
   beforePutSgList(sgId: number): boolean {
     if (this.freedSgLists.has(sgId)) {
-      this.kernel.report('DMA_SG_LIST_FREED_TWICE', 'PutScatterGatherList was called for a list already given back.', this.freedSgLists.size + 1, this.freedSgLists.size + 1);
+      this.kernel.report('DMA_SG_LIST_FREED_TWICE', 'PutScatterGatherList was called for a list already given back.', this.sgListsMade, this.freedSgLists.size + 1);
       return false;
     }
     return true;
@@ -241,7 +245,7 @@ export class DmaVerifier {
     if (a.commonBuffers.size > 0) k.report('DMA_PUT_ADAPTER_WITH_COMMON_BUFFERS', `PutDmaAdapter was called with ${a.commonBuffers.size} common buffer(s) not freed.`, a.id, a.commonBuffers.size);
     else if (lists > 0) k.report('DMA_PUT_ADAPTER_WITH_SG_LISTS', `PutDmaAdapter was called with ${lists} scatter/gather list(s) not given back.`, a.id, lists);
     else if (a.ownsChannel) k.report('DMA_PUT_ADAPTER_WITH_CHANNEL', 'PutDmaAdapter was called while the adapter still holds its channel.', a.id, 1);
-    else if (grants.length > 0) k.report('DMA_PUT_ADAPTER_WITH_MAP_REGISTERS', `PutDmaAdapter was called with ${grants.reduce((n, g) => n + g.count, 0)} map register(s) not freed.`, a.id, grants.length);
+    else if (grants.length > 0) k.report('DMA_PUT_ADAPTER_WITH_MAP_REGISTERS', `PutDmaAdapter was called with ${grants.reduce((n, g) => n + g.count, 0)} map register(s) not freed.`, a.id, grants.reduce((n, g) => n + g.count, 0));
   }
 
   // ---- Requests --------------------------------------------------------------------------
@@ -267,18 +271,32 @@ export class DmaVerifier {
 
   // ---- What the driver touches -------------------------------------------------------------
 
+  /**
+   * Whether the CPU's [va, va + length) reaches the memory behind the buffer [start, start + size):
+   * by the buffer's own addresses, or by another mapping of its pages (MmGetSystemAddressForMdlSafe).
+   */
+  private touches(va: number, length: number, start: number, size: number): boolean {
+    if (inRange(va, length, start, size)) return true;
+    const space = this.kernel.machine.space;
+    const runs: [number, number][] = [];
+    space.forEachRun(start, size, (pa, n) => runs.push([pa, n]));
+    let hit = false;
+    space.forEachRun(va, length, (pa, n) => (hit ||= runs.some(([p, m]) => inRange(pa, n, p, m))));
+    return hit;
+  }
+
   private onCpuAccess(va: number, length: number): void {
     const k = this.kernel;
     if (this.hal.copying > 0 || k.depth === 0) return;
     for (const a of this.hal.adapters.values()) {
       const m = this.adapters.get(a)?.mapping;
-      if (m && !m.common && inRange(va, length, m.va, m.length)) {
+      if (m && !m.common && this.touches(va, length, m.va, m.length)) {
         k.report('BUFFER_TOUCHED_WHILE_MAPPED', `The driver touched 0x${(va >>> 0).toString(16)}, inside a buffer mapped for DMA and not yet flushed.`);
         return;
       }
     }
     for (const b of this.sgBuffers.values()) {
-      if (inRange(va, length, b.va, b.length)) {
+      if (this.touches(va, length, b.va, b.length)) {
         k.report('BUFFER_TOUCHED_WHILE_MAPPED', `The driver touched 0x${(va >>> 0).toString(16)}, inside a buffer its scatter/gather list maps until PutScatterGatherList.`);
         return;
       }

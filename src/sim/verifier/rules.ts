@@ -20,6 +20,7 @@ export interface Rule {
 const E6 = 0xe6;
 const IRQL_NOT_LESS_OR_EQUAL = 0x0a;
 const DRIVER_VERIFIER_DETECTED_VIOLATION = 0xc4;
+const IRQL_UNEXPECTED_VALUE = 0xc8;
 
 export const RULES = {
   // ---- Driver Verifier's DMA checks (bug check 0xE6) ----------------------------------
@@ -155,6 +156,11 @@ export const RULES = {
     page: 'ddi/nf-wdm-iofreemdl.md',
     bugCheck: DRIVER_VERIFIER_DETECTED_VIOLATION,
   },
+  IRQL_NOT_RESTORED: {
+    advice: 'Lower the IRQL back (KeLowerIrql) before the routine returns.',
+    page: 'ddi/nf-wdm-kelowerirql.md',
+    bugCheck: IRQL_UNEXPECTED_VALUE,
+  },
 
   // ---- The lab's own rules (reported, never fatal) ------------------------------------
   ADAPTER_CONTROL_NOT_KEEP_OBJECT: {
@@ -212,10 +218,6 @@ export const RULES = {
   ADAPTER_CONTROL_BAD_ACTION: {
     advice: 'Return an IO_ALLOCATION_ACTION: KeepObject for system DMA.',
     page: 'ddi/ne-wdm-_io_allocation_action.md',
-  },
-  IRQL_NOT_RESTORED: {
-    advice: 'Lower the IRQL back (KeLowerIrql) before the routine returns.',
-    page: 'ddi/nf-wdm-kelowerirql.md',
   },
   COMPLETE_WITH_PENDING: {
     advice: 'Set Irp->IoStatus.Status to the final status before IoCompleteRequest.',
