@@ -581,7 +581,10 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
             calls.set(name, calls.get(name)! + 1);
             if (ruled) checkIrql(irqlName);
             const result = fn(...args);
-            if (trace.enabled) trace.record(kernel.now, EventKind.ApiCall, index, kernel.line() ?? 0, result);
+            if (trace.enabled) {
+              trace.record(kernel.now, EventKind.ApiCall, index, kernel.line() ?? 0, result);
+              for (let i = 0; i < args.length; i += 3) trace.record(kernel.now, EventKind.ApiArgs, args[i]!, args[i + 1] ?? 0, args[i + 2] ?? 0);
+            }
             return result;
           };
   }

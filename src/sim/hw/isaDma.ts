@@ -401,7 +401,14 @@ export class IsaDma {
         this.inTransfer = false;
       }
     }
-    if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.DmaBurst, channel, first, n * width);
+    if (this.trace.enabled) {
+      this.trace.record(this.scheduler.now, EventKind.DmaBurst, channel, first, n * width);
+      if (this.trace.cycles) {
+        // Cycle detail: one event per transfer, all stamped with the burst's time.
+        const step = decrement ? -width : width;
+        for (let i = 0; i < n; i++) this.trace.record(this.scheduler.now, EventKind.DmaCycle, channel, first + i * step, width);
+      }
+    }
     if (!tc) return false;
     if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.TerminalCount, channel, 0, 0);
     this.peers[channel]?.dmaTerminalCount?.(channel);

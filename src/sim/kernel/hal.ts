@@ -255,6 +255,7 @@ export class Hal {
         for (let i = first; i < first + count; i++) group.used[i] = true;
         const grant: MapRegisterGrant = { base: this.nextGrant++, physical: (group.pfn + first) * PAGE_SIZE, count, adapterId: adapter.id };
         this.grants.set(grant.base, grant);
+        this.traceMapRegisters(adapter.id);
         return grant;
       }
     }
@@ -263,11 +264,19 @@ export class Hal {
 
   private freeGrant(grant: MapRegisterGrant): void {
     if (!this.grants.delete(grant.base)) return;
+    this.traceMapRegisters(grant.adapterId);
     for (const group of this.groups) {
       const first = (grant.physical / PAGE_SIZE) - group.pfn;
       if (first >= 0 && first < group.used.length) for (let i = first; i < first + grant.count; i++) group.used[i] = false;
     }
     for (let c = 0; c < 8; c++) this.grantNext(c);
+  }
+
+  private traceMapRegisters(adapterId: number): void {
+    const k = this.kernel;
+    let inUse = 0;
+    for (const g of this.grants.values()) inUse += g.count;
+    k.machine.trace.record(k.now, EventKind.MapRegisters, inUse, adapterId, 0);
   }
 
   /** Whether an AllocateAdapterChannel or GetScatterGatherList of this adapter waits in the channel's queue. */

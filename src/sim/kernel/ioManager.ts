@@ -179,6 +179,7 @@ export class IoManager {
 
   /** Sends an IRP to the top of a device's stack at PASSIVE_LEVEL: its dispatch routine runs. */
   dispatch(device: DeviceRecord, irp: IrpRecord): number {
+    this.kernel.machine.trace.record(this.kernel.now, EventKind.IrpStart, irp.id, irp.major, irp.length);
     return this.kernel.call(Entry.Dispatch, W.PASSIVE_LEVEL, device.id, irp.id);
   }
 

@@ -319,6 +319,7 @@ export class Kernel {
   KeInsertQueueDpc(dpc: KDpc): boolean {
     if (dpc.queued) return false;
     dpc.queued = true;
+    this.machine.trace.record(this.now, EventKind.DpcQueued, dpc.id, 0, 0);
     this.dpcQueue.push(dpc);
     if (this.irql < W.DISPATCH_LEVEL) this.drainDpcs();
     return true;
@@ -371,6 +372,7 @@ export class Kernel {
     timer.periodNs = PeriodMs * 1_000_000;
     timer.set = true;
     timer.event.setAt(Math.round(due));
+    this.machine.trace.record(now, EventKind.TimerSet, timer.id, Math.round((due - now) / 1000), dpcId);
     return wasSet;
   }
 
@@ -382,6 +384,7 @@ export class Kernel {
   }
 
   private expire(timer: KTimer): void {
+    this.machine.trace.record(this.now, EventKind.TimerFire, timer.id, 0, timer.dpcId);
     timer.set = timer.periodNs > 0;
     if (timer.periodNs > 0) timer.event.setAt(this.now + timer.periodNs);
     const dpc = this.dpcs.get(timer.dpcId);

@@ -5,13 +5,14 @@ import { SoundBlaster16 } from '../hw/sb16';
 import { Scanner, scanByte } from '../hw/scanner';
 import { Machine } from '../machine/machine';
 import { BugCheck, type BugCheckReport, isBugCheck } from '../kernel/bugCheck';
-import { Entry } from '../kernel/driverCode';
+import { Entry, ENTRY_NAMES } from '../kernel/driverCode';
 import { Hal } from '../kernel/hal';
 import { type DeviceRecord, IoManager, type IrpRecord } from '../kernel/ioManager';
 import { Kernel } from '../kernel/kernel';
 import { NT_SUCCESS, ntStatusName, WDM_CONSTANTS as W } from '../kernel/wdmConstants';
-import { createHostApi, type HostApi } from '../driver/hostApi';
+import { apiNames, createHostApi, type HostApi } from '../driver/hostApi';
 import { DEFAULT_LIMITS, type DriverFiles, Sandbox, type SandboxLimits } from '../driver/sandbox';
+import type { TraceContext } from '../trace/export';
 import type { TraceSink } from '../trace/sink';
 import { captureSignal, READ_POISON, type WorkItem, workItems } from './workload';
 
@@ -44,6 +45,8 @@ export interface Session {
   sandbox: Sandbox;
   irps: IrpRecord[];
   result: RunResult;
+  /** The names a trace exporter needs for this run's events. */
+  traceContext: TraceContext;
 }
 
 interface Stack {
@@ -195,7 +198,8 @@ export async function runScenario(options: RunOptions): Promise<Session> {
       apiCalls: kernel.stats.apiCalls,
     },
   };
-  return { machine, kernel, io, hal, api, sandbox, irps, result };
+  const traceContext: TraceContext = { apiNames: apiNames(api), entryNames: ENTRY_NAMES, console: kernel.console, findings: kernel.findings, endTime: machine.scheduler.now };
+  return { machine, kernel, io, hal, api, sandbox, irps, result, traceContext };
 }
 
 interface CheckContext {

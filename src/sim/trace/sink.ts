@@ -50,6 +50,20 @@ export const EventKind = {
   BugCheck: 37,
   /** The HAL programmed a channel for a transfer. a = channel, b = physical address, c = bytes */
   MapTransfer: 38,
+  /** The arguments of the ApiCall event before it, three at a time. a, b, c = arguments (as 32-bit values) */
+  ApiArgs: 39,
+  /** An IRP was sent to a driver. a = IRP id, b = major function, c = length */
+  IrpStart: 40,
+  /** a = timer id, b = due time in µs from now, c = DPC id */
+  TimerSet: 41,
+  /** a = timer id, c = DPC id */
+  TimerFire: 42,
+  /** Map registers in use after a grant or a free. a = registers in use, b = adapter id */
+  MapRegisters: 43,
+  /** One DMA cycle (cycle detail only). a = channel, b = physical address, c = bytes (1 or 2) */
+  DmaCycle: 44,
+  /** A DPC was queued. a = DPC id */
+  DpcQueued: 45,
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 
@@ -73,6 +87,8 @@ export const DmaAnomaly = {
 export interface TraceSink {
   /** False when nothing listens: callers may skip building the arguments. */
   readonly enabled: boolean;
+  /** True when the sink wants one DmaCycle event per DMA cycle, not only one DmaBurst per burst. */
+  readonly cycles?: boolean;
   record(time: number, kind: EventKind, a: number, b: number, c: number): void;
 }
 
