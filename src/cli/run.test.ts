@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,5 +92,34 @@ describe('dmalab run', () => {
     expect(rows.find((r) => r.id === 'BUFFER_TOUCHED_WHILE_MAPPED')?.bugCheck).toBeNull();
     const text = spawnSync(process.execPath, [bin, 'rules'], { cwd: root, encoding: 'utf8' });
     expect(text.stdout).toMatch(/^DMA_ZERO_LENGTH\s+0xE6 \(0x21\)\s+Do not map a zero-length transfer/m);
+  });
+
+  it('records the run and exports the trace, in the format the file name implies or --format says', () => {
+    const floppy = join(root, 'labs', 'playground');
+    const args = ['--scenario', join(floppy, 'floppy-split.scenario.yaml'), '--driver', join(floppy, 'floppy-packet.driver.ts')];
+    const vcd = join(dir, 'run.vcd');
+    const run = dmalab(...args, '--trace', vcd);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^trace: \d+ events, \d+ bytes in /m);
+    const text = readFileSync(vcd, 'utf8');
+    expect(text).toMatch(/\$timescale\s+1 ns\s+\$end/);
+    expect(text).toContain('$enddefinitions');
+    const jsonl = join(dir, 'run.csv');
+    expect(dmalab(...args, '--trace', jsonl, '--format', 'jsonl', '--detail', 'summary').status).toBe(0);
+    const first = JSON.parse(readFileSync(jsonl, 'utf8').split('\n')[0]!) as Record<string, unknown>;
+    expect(Object.keys(first).slice(0, 6)).toEqual(['index', 'time_ns', 'kind', 'a', 'b', 'c']);
+  });
+
+  it('refuses trace options it cannot honour before running anything (exit 2)', () => {
+    const args = ['--scenario', join(lab, 'scenario.yaml'), '--driver', join(lab, 'solution.ts')];
+    const unknown = dmalab(...args, '--trace', join(dir, 'run.txt'));
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/cannot tell the format from the file name; use \.vcd, \.json \(Chrome trace\), \.csv or \.jsonl/);
+    const folder = dmalab(...args, '--trace', join(dir, 'nowhere', 'run.vcd'));
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toMatch(/does not exist or cannot be written/);
+    expect(dmalab(...args, '--trace', join(dir, 'x.vcd'), '--detail', 'everything').stderr).toMatch(/--detail expects summary, bus or cycle, got "everything"/);
+    expect(dmalab(...args, '--trace', join(dir, 'x.vcd'), '--vcd-buses', 'wide').stderr).toMatch(/--vcd-buses expects bits or vector/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('x.') || f.startsWith('.x.'))).toEqual([]);
   });
 });

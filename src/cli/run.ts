@@ -1,10 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { RunResult } from '../shared/runResult';
 import { describeProblem } from '../shared/schemaError';
 import { formatCompileError } from '../sim/driver/compileError';
 import { loadScenarioFile, ScenarioFileError } from '../main/services/scenarioFile';
-import { runSimulation } from '../main/services/simulation';
+import { runSimulation, type TraceRequest } from '../main/services/simulation';
+import { formatFromPath } from '../main/services/traceFile';
+import type { TraceFormat } from '../sim/trace/export';
+import type { DetailLevel } from '../sim/trace/recorder';
 import { CliUsageError, type Command, parseOptions } from './command';
 
 // `dmalab run`: one driver against one scenario, in a worker of its own. Exit 0 when every
@@ -13,14 +17,19 @@ import { CliUsageError, type Command, parseOptions } from './command';
 const MAX_DRIVER_BYTES = 1024 * 1024;
 
 export const runCommand: Command = {
-  summary: 'run a driver against a scenario: --scenario <file> --driver <file.ts> [--seed N] [--json]',
+  summary: 'run a driver against a scenario: --scenario <file> --driver <file.ts> [--seed N] [--json] [--trace <file> [--format vcd|chrome|csv|jsonl] [--detail summary|bus|cycle] [--vcd-buses bits|vector]]',
   async run(args, { appRoot }) {
     const { values } = parseOptions(args, {
       scenario: { type: 'string' },
       driver: { type: 'string' },
       seed: { type: 'string', default: '1' },
       json: { type: 'boolean', default: false },
+      trace: { type: 'string' },
+      format: { type: 'string' },
+      detail: { type: 'string', default: 'bus' },
+      'vcd-buses': { type: 'string', default: 'bits' },
     });
+    const trace = values.trace === undefined ? undefined : await traceRequest(values.trace, values.format, values.detail, values['vcd-buses']);
     if (values.scenario === undefined) throw new CliUsageError('--scenario <file> is required (a scenario in YAML or JSON)');
     if (values.driver === undefined) throw new CliUsageError('--driver <file.ts> is required (the driver in TypeScript)');
     if (!/^[0-9]+$/.test(values.seed) || Number(values.seed) > 0xffff_ffff) throw new CliUsageError(`--seed expects a whole number from 0 to 4294967295, got "${values.seed}"`);
@@ -45,9 +54,16 @@ export const runCommand: Command = {
         seed: Number(values.seed),
         images: Object.fromEntries(loaded.images),
         files: {},
+        ...(trace ? { trace } : {}),
       },
-      { workerPath: join(appRoot, 'out', 'main', 'simWorker.js') },
+      {
+        workerPath: join(appRoot, 'out', 'main', 'simWorker.js'),
+        onProgress: (done, total) => {
+          if (process.stderr.isTTY) process.stderr.write(`\rtrace: ${Math.floor((done / Math.max(1, total)) * 100)}% of ${total} events`);
+        },
+      },
     );
+    if (process.stderr.isTTY && trace) process.stderr.write('\n');
     if (reply.kind === 'load-error') {
       const detail = reply.compileErrors.length > 0 ? reply.compileErrors.map(formatCompileError).join('\n') : `${values.driver}: ${reply.message}`;
       throw new CliUsageError(`the driver does not load:\n${detail}`);
@@ -59,9 +75,33 @@ export const runCommand: Command = {
     const result = reply.result;
     if (values.json) console.log(JSON.stringify(result));
     else console.log(summary(result, basename(values.driver)));
+    if (reply.trace && 'error' in reply.trace) {
+      console.error(`dmalab: the trace was not written: ${reply.trace.error}`);
+      return 1;
+    }
+    if (reply.trace) console.error(`trace: ${reply.trace.events} events, ${reply.trace.bytes} bytes in ${reply.trace.path}`);
     return result.ok ? 0 : 1;
   },
 };
+
+const FORMATS = ['vcd', 'chrome', 'csv', 'jsonl'] as const;
+const DETAILS = ['summary', 'bus', 'cycle'] as const;
+
+/** Checks the trace options and that the folder can be written, before any simulation runs. */
+async function traceRequest(path: string, format: string | undefined, detail: string, buses: string): Promise<TraceRequest> {
+  const chosen = format ?? formatFromPath(path);
+  if (chosen === null) throw new CliUsageError(`--trace ${path}: cannot tell the format from the file name; use .vcd, .json (Chrome trace), .csv or .jsonl, or --format vcd|chrome|csv|jsonl`);
+  if (!(FORMATS as readonly string[]).includes(chosen)) throw new CliUsageError(`--format expects vcd, chrome, csv or jsonl, got "${chosen}"`);
+  if (!(DETAILS as readonly string[]).includes(detail)) throw new CliUsageError(`--detail expects summary, bus or cycle, got "${detail}"`);
+  if (buses !== 'bits' && buses !== 'vector') throw new CliUsageError(`--vcd-buses expects bits or vector, got "${buses}"`);
+  const folder = dirname(resolve(path));
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw new CliUsageError(`--trace ${path}: the folder ${folder} does not exist or cannot be written`);
+  }
+  return { path: resolve(path), format: chosen as TraceFormat, detail: detail as DetailLevel, vcdBuses: buses };
+}
 
 function summary(r: RunResult, file: string): string {
   const lines: string[] = [];

@@ -2,6 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../shared/scenario';
 import { SandboxLoadError } from '../../sim/driver/sandbox';
 import { runScenario } from '../../sim/run/session';
+import { EXPORTERS } from '../../sim/trace/exporters';
+import { TraceRecorder } from '../../sim/trace/recorder';
+import { writeTraceFile } from './traceFile';
 import type { SimulationReply, SimulationRequest } from './simulation';
 
 // One simulation, in a worker thread of its own (DESIGN.md, "The app"): the driver's
@@ -9,6 +12,7 @@ import type { SimulationReply, SimulationRequest } from './simulation';
 
 async function main(request: SimulationRequest): Promise<SimulationReply> {
   try {
+    const trace = request.trace ? new TraceRecorder(request.trace.detail) : undefined;
     const session = await runScenario({
       scenario: request.scenario as Scenario,
       source: request.source,
@@ -16,8 +20,19 @@ async function main(request: SimulationRequest): Promise<SimulationReply> {
       seed: request.seed,
       images: new Map(Object.entries(request.images).map(([k, v]) => [k, new Uint8Array(v)])),
       files: new Map(Object.entries(request.files)),
+      ...(trace ? { trace } : {}),
     });
-    return { kind: 'result', result: session.result };
+    if (!trace || !request.trace) return { kind: 'result', result: session.result };
+    const { path, format, vcdBuses } = request.trace;
+    try {
+      const { bytes } = writeTraceFile(path, EXPORTERS[format], trace, session.traceContext, {
+        vcdBuses,
+        progress: (done, total) => parentPort!.postMessage({ kind: 'progress', done, total }),
+      });
+      return { kind: 'result', result: session.result, trace: { path, events: trace.count, bytes } };
+    } catch (error) {
+      return { kind: 'result', result: session.result, trace: { error: error instanceof Error ? error.message : String(error) } };
+    }
   } catch (error) {
     if (error instanceof SandboxLoadError) return { kind: 'load-error', message: error.message, compileErrors: error.compileErrors };
     throw error;

@@ -2,10 +2,19 @@ import { Worker } from 'node:worker_threads';
 import type { RunResult } from '../../shared/runResult';
 import type { Scenario } from '../../shared/scenario';
 import type { CompileError } from '../../sim/driver/compileError';
+import type { TraceFormat } from '../../sim/trace/export';
+import type { DetailLevel } from '../../sim/trace/recorder';
 
 // Runs one scenario with one driver in a fresh worker thread and answers its result. The
 // sandbox stops runaway drivers by itself (watchdog, memory, stack); the wall-clock limit
 // here is the last resort for what it cannot see, and says so when it fires.
+
+export interface TraceRequest {
+  path: string;
+  format: TraceFormat;
+  detail: DetailLevel;
+  vcdBuses: 'bits' | 'vector';
+}
 
 export interface SimulationRequest {
   scenario: Scenario;
@@ -14,10 +23,15 @@ export interface SimulationRequest {
   seed: number;
   images: Record<string, Uint8Array>;
   files: Record<string, string>;
+  /** Record the run and export it to a file. */
+  trace?: TraceRequest;
 }
 
+/** What became of the trace export: the file written, or why not (nothing is left under the name). */
+export type TraceOutcome = { path: string; events: number; bytes: number } | { error: string };
+
 export type SimulationReply =
-  | { kind: 'result'; result: RunResult }
+  | { kind: 'result'; result: RunResult; trace?: TraceOutcome }
   | { kind: 'load-error'; message: string; compileErrors: CompileError[] }
   | { kind: 'crash'; message: string };
 
@@ -26,7 +40,11 @@ export interface SimulationOptions {
   workerPath: string;
   /** Wall-clock backstop in ms. */
   wallLimitMs?: number;
+  /** Trace export progress: events written of the total. */
+  onProgress?: (done: number, total: number) => void;
 }
+
+type WorkerMessage = SimulationReply | { kind: 'progress'; done: number; total: number };
 
 export const DEFAULT_WALL_LIMIT_MS = 300_000;
 
@@ -49,7 +67,10 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
       () => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }),
       limit,
     );
-    worker.once('message', (reply: SimulationReply) => settle(reply));
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
+      else settle(message);
+    });
     worker.once('error', (error) => settle({ kind: 'crash', message: `the simulation worker failed: ${error.message}` }));
     worker.once('exit', (code) => settle({ kind: 'crash', message: `the simulation worker exited (code ${code}) without a result` }));
   });
