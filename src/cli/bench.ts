@@ -6,6 +6,7 @@ import { createServices } from '../main/services';
 import { startWebHost } from '../main/webhost/server';
 import { driverBenchmarks } from './benchDriver';
 import { simBenchmarks } from './benchSim';
+import { traceBenchmarks } from './benchTrace';
 import { type CliContext, CliUsageError, parseOptions } from './command';
 
 // `npm run bench`: every figure the issues name, measured in this process. With
@@ -76,6 +77,7 @@ export const benchmarks: Benchmark[] = [
   },
   ...simBenchmarks,
   ...driverBenchmarks,
+  ...traceBenchmarks,
 ];
 
 export async function runBench(args: string[], context: CliContext): Promise<number> {

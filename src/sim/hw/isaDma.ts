@@ -21,7 +21,10 @@ import {
   MODE_TYPE_WRITE,
 } from './i8237';
 import type { IoBus } from './ioBus';
-import { PAGE_PORT_BASE, PageRegisters } from './pageRegisters';
+import { PAGE_PORT, PAGE_PORT_BASE, PageRegisters } from './pageRegisters';
+
+/** The channel each page register port feeds (the others are scratch latches). */
+const PAGE_CHANNEL: Readonly<Record<number, number>> = Object.fromEntries(Object.entries(PAGE_PORT).map(([channel, port]) => [port, Number(channel)]));
 
 // System DMA as the IBM PC/AT wires it (reference/hw/i8237a.md §11, §17, §18): DMA1
 // (channels 0–3, bytes) cascades into channel 4 of DMA2 (channels 4–7, words), page
@@ -165,7 +168,9 @@ export class IsaDma {
     this.dma1 = new I8237(dma1Config, hooks);
     this.dma2 = new I8237(dma2Config, hooks);
     this.pages = new PageRegisters((port, value) => {
-      if (this.trace.enabled) this.trace.record(this.scheduler.now, EventKind.DmaRegisterWrite, port, DmaRegister.Page, value);
+      // The event names the channel, as for the 8237's own registers; a scratch latch (0x80, …) feeds none.
+      const channel = PAGE_CHANNEL[port];
+      if (this.trace.enabled && channel !== undefined) this.trace.record(this.scheduler.now, EventKind.DmaRegisterWrite, channel, DmaRegister.Page, value);
     });
     bus.map(this.dma1.config.base, this.dma1.lastPort, this.dma1, 'DMA1 (8237A)');
     bus.map(this.dma2.config.base, this.dma2.lastPort, this.dma2, 'DMA2 (8237A)');
@@ -352,7 +357,8 @@ export class IsaDma {
       const run = Math.min(left, toWrap);
       left -= run;
       const ended = this.runContiguous(svc, run, decrement);
-      if (run === toWrap) this.anomaly(chip, 'address-wrap', local, decrement ? 0xffff : 0);
+      // A wrap with the terminal count is harmless: no transfer uses the wrapped address.
+      if (run === toWrap && !ended) this.anomaly(chip, 'address-wrap', local, decrement ? 0xffff : 0);
       if (ended) return;
     }
   }

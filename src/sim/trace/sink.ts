@@ -16,7 +16,7 @@ export const EventKind = {
   /** a = channel */
   TerminalCount: 13,
   AutoInitialize: 14,
-  /** The channel's mode, count or address was changed. a = channel, b = register (DmaRegister), c = new value */
+  /** A channel's mode, address, count, mask or page register was written. a = channel (-1 / -2: DMA1's / DMA2's chip-wide registers), b = register (DmaRegister), c = new value */
   DmaRegisterWrite: 15,
   /** Something the datasheet leaves undefined or forbids. a = channel or chip, b = DmaAnomaly, c = detail */
   DmaAnomaly: 16,
