@@ -494,7 +494,8 @@ describe('VCD export', () => {
     ev(100, EventKind.DmaRegisterWrite, 1, DmaRegister.Address, 0x1200);
     ev(100, EventKind.DmaRegisterWrite, 1, DmaRegister.Count, 0x0003);
     ev(100, EventKind.DmaRegisterWrite, 1, DmaRegister.Count, 0x0003);
-    ev(100, EventKind.DmaRegisterWrite, 0x83, DmaRegister.Page, 0x12); // a page register: by port
+    ev(100, EventKind.DmaRegisterWrite, 1, DmaRegister.Page, 0x12);
+    ev(100, EventKind.DmaRegisterWrite, -1, DmaRegister.Mask, 0x0d); // chip-wide
     ev(200, EventKind.DmaBurst, 1, 0x121200, 1); // 1200h → 11FFh, count 2
     // A read of the count's low byte moves the byte pointer: the next byte written goes
     // into the high half of base (1200h → 8000h) and current (11FFh → 80FFh) alike.

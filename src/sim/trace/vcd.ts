@@ -16,7 +16,8 @@ import { DmaRegister, EventKind } from './sink';
 // controller holds them (16 bits each; words on channels 5–7; the count is transfers left
 // less one, FFFFh after a terminal count). They are derived from the events: register writes
 // set them, a burst advances the address by its transfers (down in decrement mode, bit 5 of
-// the mode) and lowers the count, auto-initialize reloads the base values. Only the
+// the mode) and lowers the count, auto-initialize reloads the base values (which follow the
+// bytes written, placed by the chip's byte pointer as the port events move it). Only the
 // channels the trace programs (address, count or a mode other than cascade) or moves data
 // on get them. TCn is a pulse of one DMA clock (AT_DMA_TIMING.clockNs, 250 ns on the AT), as
 // the 8237A drives EOP for one clock with the last transfer.
@@ -73,6 +74,7 @@ function registerOf(config: I8237Config, port: number): number {
   return port >= config.base && port <= last ? (port - config.base) >> config.portShift : -1;
 }
 
+const CHIPS = [dma1Config, dma2Config];
 const CLEAR_BYTE_POINTER = 0x0c;
 const MASTER_CLEAR = 0x0d;
 
@@ -131,14 +133,13 @@ export const exportVcd: Exporter = (trace, context, out, options = {}) => {
   }
   text.push('$enddefinitions $end\n');
 
-  /** Lines for a signal going from `written` to `value`. */
-  const change = (s: Signal): void => {
+  /** Lines for a signal going from `written` to `value` (`all`: every bit, for $dumpvars). */
+  const change = (s: Signal, all = false): void => {
     if (s.width === 1) text.push(`${s.value}${s.ids[0]}\n`);
     else if (vector) text.push(`b${s.value.toString(2)} ${s.ids[0]}\n`);
     else {
-      for (let bit = s.width - 1; bit >= 0; bit--) {
-        if (((s.value ^ s.written) >>> bit) & 1) text.push(`${(s.value >>> bit) & 1}${s.ids[bit]}\n`);
-      }
+      const bits = all ? 0xffff : s.value ^ s.written;
+      for (let bit = s.width - 1; bit >= 0; bit--) if ((bits >>> bit) & 1) text.push(`${(s.value >>> bit) & 1}${s.ids[bit]}\n`);
     }
     s.written = s.value;
   };
@@ -161,14 +162,7 @@ export const exportVcd: Exporter = (trace, context, out, options = {}) => {
     if (!started) {
       // Time 0: every signal's initial value, after the events at time 0.
       text.push('#0\n$dumpvars\n');
-      for (const [, signals] of scopes) {
-        for (const s of signals) {
-          if (s.width === 1) text.push(`${s.value}${s.ids[0]}\n`);
-          else if (vector) text.push(`b${s.value.toString(2)} ${s.ids[0]}\n`);
-          else for (let bit = s.width - 1; bit >= 0; bit--) text.push(`${(s.value >>> bit) & 1}${s.ids[bit]}\n`);
-          s.written = s.value;
-        }
-      }
+      for (const [, signals] of scopes) for (const s of signals) change(s, true);
       text.push('$end\n');
       started = true;
     } else {
@@ -220,9 +214,8 @@ export const exportVcd: Exporter = (trace, context, out, options = {}) => {
     base[ch] = high ? (base[ch]! & 0x00ff) | (value & 0xff00) : (base[ch]! & 0xff00) | (value & 0x00ff);
   };
   const touchBytePointer = (port: number, read: boolean): void => {
-    const configs = [dma1Config, dma2Config];
     for (let c = 0; c < 2; c++) {
-      const reg = registerOf(configs[c]!, port);
+      const reg = registerOf(CHIPS[c]!, port);
       if (reg < 0) continue;
       if (read && reg < 8) highByte[c] = !highByte[c]; // reading an address or count moves the pointer too
       if (!read && (reg === CLEAR_BYTE_POINTER || reg === MASTER_CLEAR)) highByte[c] = false;
@@ -269,7 +262,7 @@ export const exportVcd: Exporter = (trace, context, out, options = {}) => {
         break;
       }
       case EventKind.DmaRegisterWrite:
-        if (a < 0 || a > 7) break; // chip-wide registers (-1, -2) and page registers (by port)
+        if (a < 0 || a > 7) break; // chip-wide registers (-1, -2); page registers are not shown
         if (b === DmaRegister.Mode) mode[a] = c;
         else if (b === DmaRegister.Address) {
           loadBase(baseAddress, a, c);
