@@ -22,6 +22,8 @@ export const LabManifest = z.strictObject({
   hints: z.array(z.string().min(1)).default([]),
   /** WDK pages worth reading, by title. */
   reading: z.array(z.string().min(1)).default([]),
+  /** The checks the starter code fails (it compiles and runs, but does not pass these). */
+  starterFails: z.array(z.string().regex(/^[a-z-]+(#[0-9]+)?$/, 'a check id such as "data-integrity"')).min(1).optional(),
 });
 export type LabManifest = z.infer<typeof LabManifest>;
 

@@ -1,0 +1,189 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { RunResult } from '../shared/runResult';
+import { describeProblem } from '../shared/schemaError';
+import { loadScenarioFile, type LoadedScenario, ScenarioFileError } from '../main/services/scenarioFile';
+import { runSimulation, type SimulationReply } from '../main/services/simulation';
+import { formatCompileError } from '../sim/driver/compileError';
+import { CliUsageError, type Command, parseOptions } from './command';
+
+// `dmalab check <lab-id> <driver.ts | folder>`: grades a driver against a lab's scenario on
+// several seeds (a driver that passes by luck fails on another seed), each run in a worker
+// of its own, several at once. A folder holds a class's submissions: one driver file each,
+// or one folder each with a driver.ts; `--junit` writes JUnit XML for a CI service. Exit
+// codes as `dmalab run`: 0 every check on every seed passed, 1 one did not, 2 bad input.
+
+const LAB_FILES = new Set(['starter.ts', 'solution.ts']);
+
+export interface SeedResult {
+  seed: number;
+  ok: boolean;
+  failed: string[];
+  bugcheck: string | null;
+}
+
+/** The report of `dmalab run` for the first failing seed (or the first seed), plus every seed's outcome. */
+export type CheckReport = RunResult & { seeds: SeedResult[] };
+
+interface Lab {
+  id: string;
+  loaded: LoadedScenario;
+  /** The lab's helper modules, './name' → source. */
+  files: Record<string, string>;
+}
+
+async function loadLab(labsDir: string, id: string): Promise<Lab> {
+  const dir = join(labsDir, id);
+  if (!/^[0-9]{2}-[a-z0-9-]+$/.test(id) || !existsSync(join(dir, 'lab.yaml'))) throw new CliUsageError(`no lab "${id}"; "dmalab labs" lists them`);
+  let loaded: LoadedScenario;
+  try {
+    loaded = await loadScenarioFile(join(dir, 'scenario.yaml'));
+  } catch (err) {
+    if (err instanceof ScenarioFileError) throw new CliUsageError(`the lab's scenario does not validate:\n${err.problems.map(describeProblem).join('\n')}`);
+    throw err;
+  }
+  const files: Record<string, string> = {};
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.ts') && !LAB_FILES.has(name)) files[`./${name.replace(/\.ts$/, '')}`] = await readFile(join(dir, name), 'utf8');
+  }
+  return { id, loaded, files };
+}
+
+/** Runs `count` tasks with at most `width` at once, in order of start. */
+async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      results[i] = await task(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, count) }, lane));
+  return results;
+}
+
+class LoadFailure extends Error {}
+
+/** Grades one driver on seeds 1..seeds; throws LoadFailure when it does not compile or load. */
+async function grade(lab: Lab, source: string, file: string, seeds: number, workerPath: string, width: number): Promise<CheckReport> {
+  const replies = await pool(seeds, width, (i) =>
+    runSimulation(
+      { scenario: lab.loaded.scenario, source, file, seed: i + 1, images: Object.fromEntries(lab.loaded.images), files: lab.files },
+      { workerPath },
+    ),
+  );
+  const results: RunResult[] = replies.map((reply: SimulationReply) => {
+    if (reply.kind === 'load-error') {
+      throw new LoadFailure(reply.compileErrors.length > 0 ? reply.compileErrors.map(formatCompileError).join('\n') : `${file}: ${reply.message}`);
+    }
+    if (reply.kind === 'crash') throw new Error(reply.message);
+    return reply.result;
+  });
+  const seedResults = results.map((r, i) => ({
+    seed: i + 1,
+    ok: r.ok,
+    failed: r.checks.filter((c) => !c.ok).map((c) => c.id),
+    bugcheck: r.bugcheck?.name ?? null,
+  }));
+  const shown = results.find((r) => !r.ok) ?? results[0]!;
+  const failingSeed = results.indexOf(shown) + 1;
+  return {
+    ...shown,
+    ok: results.every((r) => r.ok),
+    checks: shown.checks.map((c) => (c.ok ? c : { ...c, message: `${c.message} (seed ${failingSeed})` })),
+    seeds: seedResults,
+  };
+}
+
+/** A class's submissions: `name.ts` files, or folders holding `driver.ts`. */
+async function submissionsIn(folder: string): Promise<{ name: string; path: string }[]> {
+  const out: { name: string; path: string }[] = [];
+  for (const entry of (await readdir(folder, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) out.push({ name: entry.name.replace(/\.ts$/, ''), path: join(folder, entry.name) });
+    else if (entry.isDirectory() && existsSync(join(folder, entry.name, 'driver.ts'))) out.push({ name: entry.name, path: join(folder, entry.name, 'driver.ts') });
+  }
+  return out;
+}
+
+const xml = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+function junit(labId: string, graded: { name: string; report: CheckReport | null; error: string | null }[]): string {
+  const failures = graded.filter((g) => g.report !== null && !g.report.ok).length;
+  const errors = graded.filter((g) => g.report === null).length;
+  const cases = graded.map((g) => {
+    if (g.report === null) return `    <testcase classname="${xml(labId)}" name="${xml(g.name)}"><error message="does not load">${xml(g.error ?? '')}</error></testcase>`;
+    if (g.report.ok) return `    <testcase classname="${xml(labId)}" name="${xml(g.name)}"/>`;
+    const failed = g.report.checks.filter((c) => !c.ok);
+    const what = [...failed.map((c) => `${c.id}: ${c.message}`), ...(g.report.bugcheck ? [`bug check ${g.report.bugcheck.name}: ${g.report.bugcheck.message}`] : [])].join('\n');
+    return `    <testcase classname="${xml(labId)}" name="${xml(g.name)}"><failure message="${xml(failed.map((c) => c.id).join(', ') || 'bug check')}">${xml(what)}</failure></testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="dmalab check" tests="${graded.length}" failures="${failures}" errors="${errors}">`,
+    `  <testsuite name="${xml(labId)}" tests="${graded.length}" failures="${failures}" errors="${errors}">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+export const checkCommand: Command = {
+  summary: 'grade a driver (or a folder of submissions) against a lab on several seeds',
+  async run(args, { appRoot }) {
+    const positionals = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--seeds', '--junit'].includes(args[i - 1]!)));
+    const options = args.filter((a) => !positionals.includes(a));
+    const { values } = parseOptions(options, { json: { type: 'boolean', default: false }, seeds: { type: 'string', default: '5' }, junit: { type: 'string' } });
+    if (positionals.length !== 2) throw new CliUsageError('usage: dmalab check <lab-id> <driver.ts | folder of submissions> [--json] [--seeds N] [--junit <file>]');
+    const [labId, target] = positionals as [string, string];
+    if (!/^[0-9]+$/.test(values.seeds) || Number(values.seeds) < 1 || Number(values.seeds) > 1000) throw new CliUsageError(`--seeds expects a whole number from 1 to 1000, got "${values.seeds}"`);
+    const seeds = Number(values.seeds);
+    const lab = await loadLab(join(appRoot, 'labs'), labId);
+    const workerPath = join(appRoot, 'out', 'main', 'simWorker.js');
+    const width = Math.max(1, availableParallelism());
+    if (!existsSync(target)) throw new CliUsageError(`no such file or folder: ${target}`);
+
+    if (!statSync(target).isDirectory()) {
+      const source = await readFile(target, 'utf8');
+      let report: CheckReport;
+      try {
+        report = await grade(lab, source, target, seeds, workerPath, width);
+      } catch (err) {
+        if (err instanceof LoadFailure) throw new CliUsageError(`the driver does not load:\n${err.message}`);
+        throw err;
+      }
+      if (values.json) console.log(JSON.stringify(report));
+      else {
+        for (const s of report.seeds) console.log(`seed ${String(s.seed).padStart(3)}: ${s.ok ? 'pass' : `FAIL ${[...s.failed, ...(s.bugcheck ? [s.bugcheck] : [])].join(', ')}`}`);
+        for (const c of report.checks) console.log(`  ${c.ok ? 'pass' : 'FAIL'}  ${c.id}: ${c.message}`);
+        if (report.bugcheck) console.log(`  *** STOP ${report.bugcheck.name}${report.bugcheck.line ? ` (line ${report.bugcheck.line})` : ''}: ${report.bugcheck.message}`);
+        for (const v of report.violations) console.log(`  ${v.rule}${v.line ? ` (line ${v.line})` : ''}: ${v.message}`);
+        console.log(report.ok ? `${basename(target)}: ok on ${seeds} seed(s)` : `${basename(target)}: FAILED`);
+      }
+      if (values.junit) writeFileSync(values.junit, junit(lab.id, [{ name: basename(target).replace(/\.ts$/, ''), report, error: null }]));
+      return report.ok ? 0 : 1;
+    }
+
+    // A class: each submission graded on every seed; submissions one after another, seeds in parallel.
+    const submissions = await submissionsIn(resolve(target));
+    if (submissions.length === 0) throw new CliUsageError(`${target} holds no submissions (name.ts files, or folders with a driver.ts)`);
+    const graded: { name: string; report: CheckReport | null; error: string | null }[] = [];
+    for (const [i, s] of submissions.entries()) {
+      if (process.stderr.isTTY) process.stderr.write(`\rgrading ${i + 1}/${submissions.length} ${'#'.repeat(Math.round(((i + 1) / submissions.length) * 30)).padEnd(30, '.')}`);
+      try {
+        graded.push({ name: s.name, report: await grade(lab, await readFile(s.path, 'utf8'), s.path, seeds, workerPath, width), error: null });
+      } catch (err) {
+        if (!(err instanceof LoadFailure)) throw err;
+        graded.push({ name: s.name, report: null, error: err.message });
+      }
+    }
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (values.json) console.log(JSON.stringify({ lab: lab.id, seeds, submissions: graded }));
+    else for (const g of graded) console.log(`${g.name.padEnd(24)} ${g.report === null ? 'does not load' : g.report.ok ? 'pass' : `FAIL ${g.report.checks.filter((c) => !c.ok).map((c) => c.id).join(', ')}${g.report.bugcheck ? ` ${g.report.bugcheck.name}` : ''}`}`);
+    if (values.junit) writeFileSync(values.junit, junit(lab.id, graded));
+    return graded.every((g) => g.report?.ok === true) ? 0 : 1;
+  },
+};

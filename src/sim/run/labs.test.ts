@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { LabManifest } from '../../shared/lab';
+import { Scenario } from '../../shared/scenario';
+import { runScenario } from './session';
+
+// Every lab in labs/, as a person meets it: the scenario validates, the reference solution
+// passes on 20 seeds, and the starter compiles and runs but fails the checks its lab.yaml
+// says it fails.
+
+const LABS = 'labs';
+const SEEDS = 20;
+const labs = readdirSync(LABS, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && /^[0-9]{2}-/.test(e.name))
+  .map((e) => e.name)
+  .sort();
+
+function load(id: string) {
+  const dir = join(LABS, id);
+  const manifest = LabManifest.parse(parse(readFileSync(join(dir, 'lab.yaml'), 'utf8')));
+  const scenario = Scenario.parse(parse(readFileSync(join(dir, 'scenario.yaml'), 'utf8')));
+  const files = new Map(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.ts') && f !== 'starter.ts' && f !== 'solution.ts')
+      .map((f) => [`./${f.replace(/\.ts$/, '')}`, readFileSync(join(dir, f), 'utf8')] as const),
+  );
+  return { manifest, scenario, files, read: (f: string) => readFileSync(join(dir, f), 'utf8') };
+}
+
+describe('the labs', () => {
+  it('are numbered in order, from 01', () => {
+    expect(labs.length).toBeGreaterThan(0);
+    labs.forEach((id, i) => expect(id.slice(0, 2)).toBe(String(i + 1).padStart(2, '0')));
+  });
+
+  for (const id of labs) {
+    describe(id, () => {
+      const lab = load(id);
+
+      it(`the solution passes on ${SEEDS} seeds`, async () => {
+        for (let seed = 1; seed <= SEEDS; seed++) {
+          const { result } = await runScenario({ scenario: lab.scenario, source: lab.read('solution.ts'), file: 'solution.ts', seed, files: lab.files });
+          expect(result.checks.filter((c) => !c.ok), `seed ${seed}`).toEqual([]);
+          expect(result.bugcheck, `seed ${seed}`).toBeNull();
+          expect(result.ok, `seed ${seed}`).toBe(true);
+        }
+      }, 120_000);
+
+      it('the starter compiles and runs, and fails the checks its lab names', async () => {
+        const { result } = await runScenario({ scenario: lab.scenario, source: lab.read('starter.ts'), file: 'starter.ts', seed: 1, files: lab.files });
+        expect(result.ok).toBe(false);
+        const failed = result.checks.filter((c) => !c.ok).map((c) => c.id);
+        for (const check of lab.manifest.starterFails ?? []) expect(failed).toContain(check);
+      });
+    });
+  }
+});
