@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,5 +121,15 @@ describe('dmalab run', () => {
     expect(dmalab(...args, '--trace', join(dir, 'x.vcd'), '--detail', 'everything').stderr).toMatch(/--detail expects summary, bus or cycle, got "everything"/);
     expect(dmalab(...args, '--trace', join(dir, 'x.vcd'), '--vcd-buses', 'wide').stderr).toMatch(/--vcd-buses expects bits or vector/);
     expect(readdirSync(dir).filter((f) => f.startsWith('x.') || f.startsWith('.x.'))).toEqual([]);
+  });
+
+  it('loads the modules a driver imports from beside it, as a lab\'s helper files', () => {
+    const helpers = join(dir, 'with-helper');
+    mkdirSync(helpers, { recursive: true });
+    writeFileSync(join(helpers, 'fdc.ts'), "import { twice } from './math';\nexport function greeting(): string { return 'fdc helper ' + twice(21); }\n");
+    writeFileSync(join(helpers, 'math.ts'), 'export function twice(n: number): number { return 2 * n; }\n');
+    writeFileSync(join(helpers, 'driver.ts'), "import { greeting } from './fdc';\nexport function DriverEntry(): NTSTATUS {\n  DbgPrint('%s\\n', greeting());\n  return STATUS_SUCCESS;\n}\n");
+    const run = dmalab('--scenario', join(lab, 'scenario.yaml'), '--driver', join(helpers, 'driver.ts'), '--json');
+    expect((JSON.parse(run.stdout) as RunResult).console).toEqual(['fdc helper 42\n']);
   });
 });

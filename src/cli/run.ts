@@ -53,7 +53,7 @@ export const runCommand: Command = {
         file: values.driver,
         seed: Number(values.seed),
         images: Object.fromEntries(loaded.images),
-        files: {},
+        files: await localImports(values.driver, source),
         ...(trace ? { trace } : {}),
       },
       {
@@ -83,6 +83,23 @@ export const runCommand: Command = {
     return result.ok ? 0 : 1;
   },
 };
+
+/** The driver's own modules it imports as './name' (a lab's helper files), found beside it, transitively. */
+export async function localImports(driverPath: string, source: string): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  const pending = [source];
+  while (pending.length > 0) {
+    for (const m of pending.pop()!.matchAll(/(?:from\s+|require\(\s*|import\(\s*)['"]\.\/([A-Za-z0-9_-]+)(?:\.ts)?['"]/g)) {
+      const key = `./${m[1]!}`;
+      if (key in files || Object.keys(files).length > 64) continue;
+      const text = await readFile(join(dirname(resolve(driverPath)), `${m[1]!}.ts`), 'utf8').catch(() => null);
+      if (text === null) continue; // the sandbox reports the missing module with its name
+      files[key] = text;
+      pending.push(text);
+    }
+  }
+  return files;
+}
 
 const FORMATS = ['vcd', 'chrome', 'csv', 'jsonl'] as const;
 const DETAILS = ['summary', 'bus', 'cycle'] as const;
