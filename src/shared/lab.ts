@@ -43,6 +43,8 @@ export const LabDetail = LabSummary.extend({
   instructions: z.string(),
   starterCode: z.string(),
   reading: z.array(z.string()),
+  /** The lab's helper modules the starter imports, file name → source (read-only in the editor). */
+  helpers: z.record(z.string().regex(/^[a-z][a-z0-9-]*\.ts$/), z.string()).default({}),
 });
 export type LabDetail = z.infer<typeof LabDetail>;
 

@@ -15,6 +15,7 @@ const detail: LabDetail = {
   instructions: '# X',
   starterCode: 'export {}',
   reading: [],
+  helpers: {},
 };
 
 const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({

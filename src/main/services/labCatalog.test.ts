@@ -25,6 +25,15 @@ describe('the real catalog', () => {
     const solution = readFileSync(join(realLabs, LAB, 'solution.ts'), 'utf8');
     expect(JSON.stringify(detail)).not.toContain(solution.slice(0, 200));
     expect(detail).not.toHaveProperty('hints');
+    expect(detail.helpers).toEqual({});
+  });
+
+  it("gives a lab's helper modules, which the starter imports, and still never the solution", async () => {
+    const detail = await new LabCatalog(realLabs).get('02-packet-read');
+    expect(Object.keys(detail.helpers)).toEqual(['fdc.ts']);
+    expect(detail.helpers['fdc.ts']).toBe(readFileSync(join(realLabs, '02-packet-read', 'fdc.ts'), 'utf8'));
+    expect(detail.starterCode).toMatch(/from '\.\/fdc'/);
+    expect(Object.keys(detail.helpers)).not.toContain('solution.ts');
   });
 });
 

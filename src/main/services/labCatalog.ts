@@ -58,7 +58,18 @@ export class LabCatalog {
   async get(id: string): Promise<LabDetail> {
     if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
     const { summary, manifest, files } = await this.load(id);
-    return { ...summary, instructions: files['instructions.md'], starterCode: files['starter.ts'], reading: manifest.reading };
+    return { ...summary, instructions: files['instructions.md'], starterCode: files['starter.ts'], reading: manifest.reading, helpers: await this.helpers(id) };
+  }
+
+  /** Helper modules beside the lab's files (`fdc.ts`, …): plain files only, each within the size limit. */
+  private async helpers(id: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const e of await readdir(join(this.labsDir, id), { withFileTypes: true })) {
+      if (!e.isFile() || !/^[a-z][a-z0-9-]*\.ts$/.test(e.name) || (LAB_FILES as readonly string[]).includes(e.name)) continue;
+      const path = join(this.labsDir, id, e.name);
+      if ((await lstat(path)).size <= MAX_LAB_FILE_BYTES) out[e.name] = await readFile(path, 'utf8');
+    }
+    return out;
   }
 
   /** Folders under labs/ that look like labs; `devices` and `playground` are not labs. */
