@@ -86,7 +86,7 @@ export class Machine implements IsaSlot {
     const base = ports[0];
     switch (config.type) {
       case 'floppy':
-        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? new Uint8Array(FLOPPY_IMAGE_BYTES), faults));
+        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? patternedDisk(), faults));
         break;
       case 'scanner':
         this.devices.set(
@@ -119,6 +119,22 @@ export class Machine implements IsaSlot {
     }
     return machine;
   }
+}
+
+/**
+ * The disk a floppy holds when the scenario names no image: every 512-byte sector begins
+ * with its own number (LBA, low byte first) and carries a pattern of that number, so a
+ * check can tell which sector a misplaced byte came from.
+ */
+export function patternedDisk(): Uint8Array {
+  const disk = new Uint8Array(FLOPPY_IMAGE_BYTES);
+  for (let lba = 0; lba < FLOPPY_IMAGE_BYTES / 512; lba++) {
+    const at = lba * 512;
+    disk[at] = lba & 0xff;
+    disk[at + 1] = lba >> 8;
+    for (let i = 2; i < 512; i++) disk[at + i] = (lba * 37 + i * 11 + (i >> 5) * lba) & 0xff;
+  }
+  return disk;
 }
 
 /** The scenario's faults aimed at one device (a fault without `device` hits the first). */

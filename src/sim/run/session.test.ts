@@ -170,6 +170,19 @@ function TimerDpc(Dpc: KDPC, Context: unknown, A: unknown, B: unknown): void {
     expect(r.console).toEqual(['Wed, 01 Jan 2025 00:00:00 GMT 0 0 2025-06-01T12:00:00.000Z']);
   });
 
+  it('says in sectors what a floppy read got wrong', async () => {
+    const dir = 'labs/02-packet-read';
+    const read = (f: string) => readFileSync(`${dir}/${f}`, 'utf8');
+    const s = Scenario.parse(parse(read('scenario.yaml')));
+    const files = new Map([['./fdc', read('fdc.ts')]]);
+    const offByOne = read('solution.ts').replace('ext.Sector = stack.Parameters.Read.ByteOffset / SECTOR_SIZE;', 'ext.Sector = stack.Parameters.Read.ByteOffset / SECTOR_SIZE + 1;');
+    expect(offByOne).not.toBe(read('solution.ts'));
+    const { result } = await runScenario({ scenario: s, source: offByOne, file: 'driver.ts', seed: 1, files });
+    const integrity = result.checks.find((c) => c.id === 'data-integrity')!;
+    expect(integrity.ok).toBe(false);
+    expect(integrity.message).toContain('IRP 2 (read 512 bytes at 2560): sector 0 of the request (disk sector 5, bytes 0x0–0x1FF) holds the bytes of disk sector 6');
+  });
+
   it('bug-checks a second completion of the same IRP with 0x44', async () => {
     const r = await run(pnpDriver(`irp.IoStatus.Status = STATUS_SUCCESS;\n    IoCompleteRequest(irp, IO_NO_INCREMENT);`));
     expect(r.bugcheck).toMatchObject({ code: 0x44, name: 'MULTIPLE_IRP_COMPLETE_REQUESTS', line: 30 });

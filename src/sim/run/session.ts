@@ -251,7 +251,9 @@ function dataIntegrity(c: CheckContext): string[] {
       }
     }
     const at = firstDifference(expected, actual);
-    if (at >= 0) out.push(`${label}: byte ${at} is 0x${(actual[at] ?? 0).toString(16).padStart(2, '0')}, expected 0x${(expected[at] ?? 0).toString(16).padStart(2, '0')}`);
+    if (at < 0) return;
+    if (device instanceof Fdc82077) out.push(`${label}: ${sectorMismatch(item.spec.major, item.spec.offset, at, actual, item.spec.major === 'read' ? expected : actual, c.originalImages.get(item.device)!)}`);
+    else out.push(`${label}: byte ${at} is 0x${(actual[at] ?? 0).toString(16).padStart(2, '0')}, expected 0x${(expected[at] ?? 0).toString(16).padStart(2, '0')}`);
   });
   if (played.length > 0) {
     const sound = [...c.machine.devices.values()].find((d) => d instanceof SoundBlaster16) as SoundBlaster16 | undefined;
@@ -267,6 +269,28 @@ function dataIntegrity(c: CheckContext): string[] {
     }
   }
   return out;
+}
+
+/**
+ * Says in sectors what went wrong with a floppy transfer: which sector of the request holds
+ * what (another disk sector's bytes, the buffer's untouched poison, or bytes from nowhere).
+ * `actual` is what arrived (the buffer for a read, the disk's range for a write).
+ */
+function sectorMismatch(major: 'read' | 'write', offset: number, at: number, actual: Uint8Array, expected: Uint8Array, disk: Uint8Array): string {
+  const k = Math.floor(at / 512);
+  const got = actual.subarray(k * 512, k * 512 + 512);
+  const want = expected.subarray(k * 512, k * 512 + 512);
+  const target = Math.floor(offset / 512) + k;
+  const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
+  const where = `sector ${k} of the request (disk sector ${target}, bytes ${hex(k * 512)}–${hex(k * 512 + 511)})`;
+  if (major === 'read' && got.every((b) => b === READ_POISON)) return `${where} never arrived: the buffer still holds the ${hex(READ_POISON)} it was filled with`;
+  const original = disk.subarray(target * 512, target * 512 + 512);
+  if (major === 'write' && firstDifference(got, original) < 0) return `${where} was never written: the disk still holds what it held before`;
+  const lba = (got[0] ?? 0) | ((got[1] ?? 0) << 8);
+  if (lba !== target && lba < disk.length / 512 && firstDifference(got, disk.subarray(lba * 512, lba * 512 + 512)) < 0) {
+    return `${where} holds the bytes of disk sector ${lba}`;
+  }
+  return `${where} differs from byte ${hex(k * 512 + Math.max(0, firstDifference(got, want)))} of the request on`;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
