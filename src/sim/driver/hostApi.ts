@@ -3,6 +3,7 @@ import {
   IoAllocateMdl,
   IoBuildPartialMdl,
   IoFreeMdl,
+  BYTE_OFFSET,
   isMdlViolation,
   type Mdl,
   type MdlViolation,
@@ -120,6 +121,17 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
   const cpu = machine.cpu;
   const bus = machine.bus;
   const mdls = new Map<number, Mdl>();
+  const mdlIds = new WeakMap<Mdl, number>();
+  /** The id of a host MDL, registering one the guest has not seen yet (an IRP's). */
+  const idOfMdl = (m: Mdl): number => {
+    let id = mdlIds.get(m);
+    if (id === undefined) {
+      id = kernel.newId();
+      mdls.set(id, m);
+      mdlIds.set(m, id);
+    }
+    return id;
+  };
   const calls = new Map<string, number>();
   const outs = [0, 0];
   const skipped = new Set<number>();
@@ -261,6 +273,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       if (isMdlViolation(m)) return violation(m), 0;
       const id = kernel.newId();
       mdls.set(id, m);
+      mdlIds.set(m, id);
       if (irp && link && secondary !== 1) irp.mdl = m;
       return id;
     },
@@ -570,8 +583,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
   const names = Object.keys(lean);
   for (const [index, name] of names.entries()) {
     const fn = lean[name]!;
-    const irqlName = name === 'ExAllocatePoolWithTag' ? 'ExAllocatePoolWithTag' : name;
-    const ruled = IRQL[irqlName] !== undefined;
+    const ruled = IRQL[name] !== undefined;
     calls.set(name, 0);
     counted[name] =
       name === 'out'
@@ -579,7 +591,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
         : (...args: number[]) => {
             kernel.stats.apiCalls++;
             calls.set(name, calls.get(name)! + 1);
-            if (ruled) checkIrql(irqlName);
+            if (ruled) checkIrql(name);
             const result = fn(...args);
             if (trace.enabled) {
               trace.record(kernel.now, EventKind.ApiCall, index, kernel.line() ?? 0, result);
@@ -594,14 +606,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       if (kind === 'irp') {
         const irp = io.irps.get(id);
         if (!irp) return 'null';
-        let mdlId = 0;
-        if (irp.mdl) {
-          for (const [k, v] of mdls) if (v === irp.mdl) mdlId = k;
-          if (mdlId === 0) {
-            mdlId = kernel.newId();
-            mdls.set(mdlId, irp.mdl);
-          }
-        }
+        const mdlId = irp.mdl ? idOfMdl(irp.mdl) : 0;
         return JSON.stringify({
           major: irp.major,
           minor: irp.minor,
@@ -616,8 +621,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       if (kind === 'mdl') {
         const m = mdls.get(id);
         if (!m) return 'null';
-        let next = 0;
-        if (m.Next) for (const [k, v] of mdls) if (v === m.Next) next = k;
+        const next = m.Next ? (mdlIds.get(m.Next) ?? 0) : 0;
         return JSON.stringify({ Next: next, Size: m.Size, MdlFlags: m.MdlFlags, MappedSystemVa: m.MappedSystemVa, StartVa: m.StartVa, ByteCount: m.ByteCount, ByteOffset: m.ByteOffset });
       }
       if (kind === 'sg') {
@@ -666,9 +670,6 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
   return { lean: counted, rich, mdls, calls, verifier };
 }
 
-function BYTE_OFFSET(va: number): number {
-  return va & 0xfff;
-}
 
 /** The API ids the trace's ApiCall events use (index into this list). */
 export function apiNames(api: HostApi): string[] {

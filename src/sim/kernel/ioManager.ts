@@ -1,5 +1,5 @@
 import { irqToDirql, irqToVector } from '../hw/picPair';
-import { IoAllocateMdl, isMdlViolation, Mdl, MDL_PAGES_LOCKED, MDL_WRITE_OPERATION, MmBuildMdlForNonPagedPool } from '../machine/mdl';
+import { IoAllocateMdl, Mdl, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MmBuildMdlForNonPagedPool } from '../machine/mdl';
 import { EventKind } from '../trace/sink';
 import type { Placement } from '../machine/addressSpace';
 import { BUGCHECK } from './bugCheck';
@@ -164,9 +164,9 @@ export class IoManager {
       const mdl = IoAllocateMdl(this.kernel.machine.space, userBuffer, length);
       if (mdl instanceof Mdl) {
         MmBuildMdlForNonPagedPool(mdl); // as MmProbeAndLockPages would: the caller's pages, locked
-        mdl.MdlFlags = (mdl.MdlFlags & ~0x4) | MDL_PAGES_LOCKED | (major === W.IRP_MJ_READ ? MDL_WRITE_OPERATION : 0);
+        mdl.MdlFlags = (mdl.MdlFlags & ~MDL_SOURCE_IS_NONPAGED_POOL) | MDL_PAGES_LOCKED | (major === W.IRP_MJ_READ ? MDL_WRITE_OPERATION : 0);
         mdl.MappedSystemVa = 0;
-        mdl.MdlFlags &= ~1;
+        mdl.MdlFlags &= ~MDL_MAPPED_TO_SYSTEM_VA;
         irp.mdl = mdl;
       }
     } else if (flags & W.DO_BUFFERED_IO) {
@@ -296,4 +296,3 @@ export class IoManager {
   }
 }
 
-export { isMdlViolation };

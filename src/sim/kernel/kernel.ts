@@ -79,9 +79,7 @@ export class Kernel {
   private readonly dpcs = new Map<number, KDpc>();
   private readonly dpcQueue: KDpc[] = [];
   private readonly timers = new Map<number, KTimer>();
-  private readonly passiveWork: (() => void)[] = [];
   private readonly interruptCheck: ReturnType<Machine['scheduler']['createTimer']>;
-  private dispatching = false;
 
   constructor(readonly machine: Machine) {
     this.interruptCheck = machine.scheduler.createTimer(() => this.deliverInterrupts());
@@ -126,7 +124,7 @@ export class Kernel {
 
   print(text: string): void {
     const line = this.line();
-    this.console.push(line === null ? text : `${text}`);
+    this.console.push(text);
     this.machine.trace.record(this.now, EventKind.DbgPrint, this.console.length - 1, line ?? 0, 0);
   }
 
@@ -155,22 +153,6 @@ export class Kernel {
     }
     this.lowerTo(old);
     return result;
-  }
-
-  /** Work that must run at PASSIVE_LEVEL with no routine on the stack (dispatching an IRP, PnP). */
-  atPassive(work: () => void): void {
-    this.passiveWork.push(work);
-    this.drainPassive();
-  }
-
-  private drainPassive(): void {
-    if (this.depth > 0 || this.irql !== W.PASSIVE_LEVEL || this.dispatching) return;
-    this.dispatching = true;
-    try {
-      while (this.passiveWork.length > 0) this.passiveWork.shift()!();
-    } finally {
-      this.dispatching = false;
-    }
   }
 
   // ---- IRQL -------------------------------------------------------------------------
@@ -204,7 +186,6 @@ export class Kernel {
     this.setIrql(irql);
     this.deliverInterrupts();
     if (this.irql < W.DISPATCH_LEVEL) this.drainDpcs();
-    this.drainPassive();
   }
 
   // ---- Time passing inside a routine ------------------------------------------------
@@ -397,4 +378,3 @@ export class Kernel {
   }
 }
 
-export { irqToDirql, irqToVector };

@@ -160,10 +160,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
       }
       kernel.call(Entry.Unload, W.PASSIVE_LEVEL);
       // The finding names the line that took the first thing left over (IoGetDmaAdapter for what an adapter holds).
-      const leaked = [...hal.adapters.values()].flatMap((a) => hal.held(a).map((what) => ({ what, line: a.line })));
-      const interrupts = kernel.connectedInterrupts();
-      if (interrupts.length > 0) leaked.push({ what: `${interrupts.length} interrupt(s) still connected`, line: interrupts[0]!.line });
-      if (io.poolAllocations() > 0) leaked.push({ what: `${io.poolAllocations()} pool allocation(s) not freed`, line: io.poolLeakLine() });
+      const leaked = leftovers(kernel, io, hal);
       if (leaked.length > 0) kernel.report('RESOURCES_LEAKED', `The driver was removed and unloaded, but ${leaked.map((l) => l.what).join('; ')}.`, undefined, 0, 0, leaked[0]!.line);
     }
   } catch (error) {
@@ -200,6 +197,15 @@ export async function runScenario(options: RunOptions): Promise<Session> {
   };
   const traceContext: TraceContext = { apiNames: apiNames(api), entryNames: ENTRY_NAMES, console: kernel.console, findings: kernel.findings, endTime: machine.scheduler.now };
   return { machine, kernel, io, hal, api, sandbox, irps, result, traceContext };
+}
+
+/** What the driver took and never gave back (adapters and what they hold, interrupts, pool), with the line that took it. */
+function leftovers(kernel: Kernel, io: IoManager, hal: Hal): { what: string; line: number | null; fix?: string }[] {
+  const leaked: { what: string; line: number | null; fix?: string }[] = [...hal.adapters.values()].flatMap((a) => hal.held(a).map((what) => ({ what, line: a.line })));
+  const interrupts = kernel.connectedInterrupts();
+  if (interrupts.length > 0) leaked.push({ what: `${interrupts.length} interrupt(s) still connected`, line: interrupts[0]!.line, fix: 'IoDisconnectInterrupt' });
+  if (io.poolAllocations() > 0) leaked.push({ what: `${io.poolAllocations()} pool allocation(s) not freed`, line: io.poolLeakLine() });
+  return leaked;
 }
 
 interface CheckContext {
@@ -329,10 +335,7 @@ function runChecks(scenario: Scenario, c: CheckContext): CheckResult[] {
           'no verifier findings',
         );
       case 'resources-released': {
-        const failures = [...c.hal.adapters.values()].flatMap((a) => c.hal.held(a));
-        const interrupts = c.kernel.connectedInterrupts().length;
-        if (interrupts > 0) failures.push(`${interrupts} interrupt(s) still connected (IoDisconnectInterrupt)`);
-        if (c.io.poolAllocations() > 0) failures.push(`${c.io.poolAllocations()} pool allocation(s) not freed`);
+        const failures = leftovers(c.kernel, c.io, c.hal).map((l) => (l.fix ? `${l.what} (${l.fix})` : l.what));
         if (c.kernel.timersSet() > 0) failures.push(`${c.kernel.timersSet()} timer(s) still set`);
         const devices = [...c.io.devices.values()].filter((d) => !d.isPdo && !d.deleted).length;
         if (devices > 0) failures.push(`${devices} device object(s) not deleted (IoDeleteDevice)`);
