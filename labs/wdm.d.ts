@@ -266,6 +266,12 @@ declare function MmGetMdlVirtualAddress(Mdl: MDL): PVOID;
 declare function MmGetMdlByteCount(Mdl: MDL): ULONG;
 declare function MmGetMdlByteOffset(Mdl: MDL): ULONG;
 declare function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): PVOID | null;
+/**
+ * The physical address behind a virtual address (ntddk.h), 0 when it is not mapped. It is
+ * what the CPU's page tables say, not a logical address a DMA controller can use: for DMA,
+ * MapTransfer (or AllocateCommonBuffer's LogicalAddress) gives the address the device uses.
+ */
+declare function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS;
 declare function IoAllocateMdl(VirtualAddress: PVOID | null, Length: ULONG, SecondaryBuffer: boolean, ChargeQuota: boolean, Irp: IRP | null): MDL | null;
 declare function MmBuildMdlForNonPagedPool(MemoryDescriptorList: MDL): void;
 declare function IoBuildPartialMdl(SourceMdl: MDL, TargetMdl: MDL, VirtualAddress: PVOID, Length: ULONG): void;

@@ -51,28 +51,39 @@ async function loadLab(labsDir: string, id: string): Promise<Lab> {
   return { id, loaded, files };
 }
 
-/** Runs `count` tasks with at most `width` at once, in order of start. */
-async function pool<T>(count: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array<T>(count);
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
+/** At most `width` tasks at once, started in the order they were asked for: the worker pool. */
+function limiter(width: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= width) await new Promise<void>((go) => waiting.push(go));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(width, count) }, lane));
-  return results;
 }
+
+type Limit = ReturnType<typeof limiter>;
 
 class LoadFailure extends Error {}
 
 /** Grades one driver on seeds 1..seeds; throws LoadFailure when it does not compile or load. */
-async function grade(lab: Lab, source: string, file: string, seeds: number, workerPath: string, width: number): Promise<CheckReport> {
-  const replies = await pool(seeds, width, (i) =>
-    runSimulation(
-      { scenario: lab.loaded.scenario, source, file, seed: i + 1, images: Object.fromEntries(lab.loaded.images), files: lab.files },
-      { workerPath },
+async function grade(lab: Lab, source: string, file: string, seeds: number, workerPath: string, limit: Limit, onRun: () => void = () => {}): Promise<CheckReport> {
+  const replies = await Promise.all(
+    Array.from({ length: seeds }, (_, i) =>
+      limit(async () => {
+        const reply = await runSimulation(
+          { scenario: lab.loaded.scenario, source, file, seed: i + 1, images: Object.fromEntries(lab.loaded.images), files: lab.files },
+          { workerPath },
+        );
+        onRun();
+        return reply;
+      }),
     ),
   );
   const results: RunResult[] = replies.map((reply: SimulationReply) => {
@@ -143,14 +154,14 @@ export const checkCommand: Command = {
     const seeds = Number(values.seeds);
     const lab = await loadLab(join(appRoot, 'labs'), labId);
     const workerPath = join(appRoot, 'out', 'main', 'simWorker.js');
-    const width = Math.max(1, availableParallelism());
+    const limit = limiter(Math.max(1, availableParallelism()));
     if (!existsSync(target)) throw new CliUsageError(`no such file or folder: ${target}`);
 
     if (!statSync(target).isDirectory()) {
       const source = await readFile(target, 'utf8');
       let report: CheckReport;
       try {
-        report = await grade(lab, source, target, seeds, workerPath, width);
+        report = await grade(lab, source, target, seeds, workerPath, limit);
       } catch (err) {
         if (err instanceof LoadFailure) throw new CliUsageError(`the driver does not load:\n${err.message}`);
         throw err;
@@ -167,19 +178,37 @@ export const checkCommand: Command = {
       return report.ok ? 0 : 1;
     }
 
-    // A class: each submission graded on every seed; submissions one after another, seeds in parallel.
+    // A class: every run of every submission goes through one pool of workers, so the
+    // machine stays busy whatever the mix of seeds and submissions.
     const submissions = await submissionsIn(resolve(target));
     if (submissions.length === 0) throw new CliUsageError(`${target} holds no submissions (name.ts files, or folders with a driver.ts)`);
-    const graded: { name: string; report: CheckReport | null; error: string | null }[] = [];
-    for (const [i, s] of submissions.entries()) {
-      if (process.stderr.isTTY) process.stderr.write(`\rgrading ${i + 1}/${submissions.length} ${'#'.repeat(Math.round(((i + 1) / submissions.length) * 30)).padEnd(30, '.')}`);
-      try {
-        graded.push({ name: s.name, report: await grade(lab, await readFile(s.path, 'utf8'), s.path, seeds, workerPath, width), error: null });
-      } catch (err) {
-        if (!(err instanceof LoadFailure)) throw err;
-        graded.push({ name: s.name, report: null, error: err.message });
-      }
-    }
+    const total = submissions.length * seeds;
+    let runs = 0;
+    let done = 0;
+    const progress = () => {
+      if (!process.stderr.isTTY) return;
+      const bar = '#'.repeat(Math.round((runs / total) * 30)).padEnd(30, '.');
+      process.stderr.write(`\rgrading ${bar} ${done}/${submissions.length} submissions, ${runs}/${total} runs`);
+    };
+    progress();
+    const graded = await Promise.all(
+      submissions.map(async (s) => {
+        const name = s.name;
+        try {
+          const report = await grade(lab, await readFile(s.path, 'utf8'), s.path, seeds, workerPath, limit, () => {
+            runs++;
+            progress();
+          });
+          return { name, report, error: null };
+        } catch (err) {
+          if (!(err instanceof LoadFailure)) throw err;
+          return { name, report: null, error: err.message };
+        } finally {
+          done++;
+          progress();
+        }
+      }),
+    );
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (values.json) console.log(JSON.stringify({ lab: lab.id, seeds, submissions: graded }));
     else for (const g of graded) console.log(`${g.name.padEnd(24)} ${g.report === null ? 'does not load' : g.report.ok ? 'pass' : `FAIL ${g.report.checks.filter((c) => !c.ok).map((c) => c.id).join(', ')}${g.report.bugcheck ? ` ${g.report.bugcheck.name}` : ''}`}`);

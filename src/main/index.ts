@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, net, protocol, session, type WebFrameMain } from 'electron';
-import { IPC_CHANNEL } from '../shared/channels';
+import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../shared/channels';
+import type { ApiClient } from './api/handlers';
 import { dispatch } from './api/dispatch';
 import { DATA_DIR_ENV } from './services/dataDir';
 import { createServices } from './services';
@@ -54,12 +55,29 @@ void app.whenReady().then(() => {
     return new Response(response.body, { headers: { 'Content-Type': file.contentType, ...SECURITY_HEADERS } });
   });
 
+  // One client per window: its runs' events go back to it, and end when it closes.
+  const clients = new WeakMap<Electron.WebContents, ApiClient>();
+  const clientOf = (contents: Electron.WebContents): ApiClient => {
+    let client = clients.get(contents);
+    if (!client) {
+      const c: ApiClient = {
+        emit: (name, payload) => {
+          if (!contents.isDestroyed()) contents.send(IPC_EVENT_CHANNEL, name, payload);
+        },
+        onClose: (listener) => contents.once('destroyed', listener),
+      };
+      clients.set(contents, c);
+      client = c;
+    }
+    return client;
+  };
   ipcMain.handle(IPC_CHANNEL, (event, channel: unknown, request: unknown) => {
     if (!isTrustedFrame(event.senderFrame)) {
       return { ok: false, error: { code: 'bad-request', message: 'calls are accepted only from the app window' } };
     }
-    return dispatch(services.handlers, channel, request, (m) => console.error(m));
+    return dispatch(services.handlers, channel, request, (m) => console.error(m), clientOf(event.sender));
   });
+  app.on('before-quit', () => services.runs.stopAll());
 
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 

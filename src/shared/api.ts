@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
+import { Empty, RunControlRequest, RunSetRequest, RunStartRequest, RunStartResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
 // web host's WebSocket carry the same requests; main validates each request against
@@ -15,9 +16,17 @@ export const api = {
     request: z.strictObject({ id: LabId }),
     response: LabDetail,
   },
+  /** Starts a driver on a lab's scenario; its stops, states and end come as 'run.event'. */
+  'run.start': { request: RunStartRequest, response: RunStartResponse },
+  /** Go on, step, pause, step back or stop. */
+  'run.control': { request: RunControlRequest, response: Empty },
+  /** New breakpoints or speed, at any time. */
+  'run.set': { request: RunSetRequest, response: Empty },
 } as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;
 
 export type ApiRequest<C extends ApiChannel> = z.input<(typeof api)[C]['request']>;
+/** A request as a handler gets it: checked, defaults filled in. */
+export type ApiParsedRequest<C extends ApiChannel> = z.output<(typeof api)[C]['request']>;
 export type ApiResponse<C extends ApiChannel> = z.output<(typeof api)[C]['response']>;
 
 export const ApiErrorCode = z.enum(['bad-request', 'unknown-channel', 'not-found', 'internal']);
@@ -42,11 +51,14 @@ export class ApiError extends Error {
 /** What the preload exposes and the WebSocket client implements: one untyped hop. */
 export interface ApiTransport {
   call(channel: string, request: unknown): Promise<Envelope<unknown>>;
+  /** Events main pushes; answers a function that stops listening. */
+  onEvent(listener: (name: string, payload: unknown) => void): () => void;
 }
 
 /** The typed face of the API that the renderer uses. */
 export interface DmaLabApi {
   call<C extends ApiChannel>(channel: C, request: ApiRequest<C>): Promise<ApiResponse<C>>;
+  on<E extends ApiEventName>(name: E, listener: (payload: ApiEvents[E]) => void): () => void;
 }
 
 export function createApiClient(transport: ApiTransport): DmaLabApi {
@@ -55,6 +67,11 @@ export function createApiClient(transport: ApiTransport): DmaLabApi {
       const envelope = await transport.call(channel, request);
       if (!envelope.ok) throw new ApiError(envelope.error.code, envelope.error.message);
       return envelope.value as never;
+    },
+    on(name, listener) {
+      return transport.onEvent((event, payload) => {
+        if (event === name) listener(payload as never);
+      });
     },
   };
 }

@@ -1,6 +1,6 @@
 // The names of the API's channels, with nothing else, so that the preload can
 // check a channel name without loading the schemas.
-export const API_CHANNELS = ['labs.list', 'labs.get'] as const;
+export const API_CHANNELS = ['labs.list', 'labs.get', 'run.start', 'run.control', 'run.set'] as const;
 export type ApiChannel = (typeof API_CHANNELS)[number];
 
 export function isApiChannel(name: unknown): name is ApiChannel {
@@ -9,3 +9,8 @@ export function isApiChannel(name: unknown): name is ApiChannel {
 
 /** The one Electron IPC channel every API call travels on. */
 export const IPC_CHANNEL = 'dmalab:api';
+
+/** The Electron IPC channel main pushes events on (a run's stops and states). */
+export const IPC_EVENT_CHANNEL = 'dmalab:event';
+
+export const API_EVENTS = ['run.event'] as const;

@@ -63,6 +63,26 @@ describe('scenario schema', () => {
     ]);
   });
 
+  it('takes a per-IRP expected status, as an NTSTATUS name', () => {
+    const scenario = (expect: unknown) => ({ devices: [{ type: 'floppy' }], workload: [{ major: 'read', length: 512, expect }], checks: [{ kind: 'irp-status' }] });
+    expect(Scenario.parse(scenario('STATUS_IO_TIMEOUT')).workload[0]!.expect).toBe('STATUS_IO_TIMEOUT');
+    expect(Scenario.parse({ ...scenario(undefined), workload: [{ major: 'read', length: 512 }] }).workload[0]!.expect).toBeUndefined();
+    expect(issuesOf(scenario('timeout'))).toEqual(['workload[0].expect: an NTSTATUS name such as "STATUS_IO_TIMEOUT"']);
+  });
+
+  it('takes no-interrupt at a byte for the floppy, and refuses it for the other devices', () => {
+    const faults = (atByte: number, device?: string) => [{ kind: 'no-interrupt', atByte, ...(device ? { device } : {}) }];
+    const floppy = Scenario.parse({ devices: [{ type: 'floppy' }], faults: faults(1536), checks: [{ kind: 'irp-status' }] });
+    expect(floppy.faults[0]).toEqual({ kind: 'no-interrupt', atByte: 1536 });
+    expect(issuesOf({ devices: [{ type: 'floppy' }], faults: [{ kind: 'no-interrupt' }], checks: [{ kind: 'irp-status' }] })).toEqual([]);
+    expect(issuesOf({ devices: [{ type: 'floppy' }, { type: 'scanner', name: 'scn0' }], faults: faults(10, 'scn0'), checks: [{ kind: 'irp-status' }] })).toEqual([
+      'faults[0].atByte: no-interrupt at a byte is modelled for the floppy only, not the scanner',
+    ]);
+    expect(issuesOf({ devices: [{ type: 'sound' }], faults: faults(10), checks: [{ kind: 'irp-status' }] })).toEqual([
+      'faults[0].atByte: no-interrupt at a byte is modelled for the floppy only, not the sound',
+    ]);
+  });
+
   it('needs a device and a check', () => {
     expect(issuesOf({ devices: [], checks: [] })).toEqual([
       'devices: a scenario needs at least one device',

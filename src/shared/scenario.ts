@@ -71,11 +71,25 @@ export const IrpSpec = z.strictObject({
       byteOffset: int(0, 4095).default(0),
     })
     .default({ placement: 'contiguous', byteOffset: 0 }),
+  /**
+   * The status this IRP must complete with, where a fault makes it differ from the
+   * irp-status check's own (STATUS_CRC_ERROR, STATUS_IO_TIMEOUT, …). An IRP expected to
+   * fail has no data for the data-integrity check, and any Information.
+   */
+  expect: z.string().regex(/^STATUS_[A-Z_]+$/, 'an NTSTATUS name such as "STATUS_IO_TIMEOUT"').optional(),
 });
 
 export const FaultSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('io-error'), device: z.string().optional(), atByte: int(0, 0x7fffffff) }),
-  z.strictObject({ kind: z.literal('no-interrupt'), device: z.string().optional() }),
+  z.strictObject({
+    kind: z.literal('no-interrupt'),
+    device: z.string().optional(),
+    /**
+     * Absent: the device never raises its interrupt. Given (the floppy only): once, after this
+     * many data bytes of the run, the transfer under way stops and never ends, until a reset.
+     */
+    atByte: int(0, 0x7fffffff).optional(),
+  }),
   z.strictObject({ kind: z.literal('spurious-interrupt'), irq: int(0, 15), atNs: int(0, Number.MAX_SAFE_INTEGER) }),
   z.strictObject({ kind: z.literal('slow-device'), device: z.string().optional(), factor: z.number().min(1).max(1000) }),
 ]);
@@ -91,6 +105,11 @@ export const CheckSpec = z.discriminatedUnion('kind', [
   /** IoGetDmaAdapter was given a DEVICE_DESCRIPTION that matches the device. */
   z.strictObject({ kind: z.literal('adapter-description') }),
   z.strictObject({ kind: z.literal('no-underrun') }),
+  /**
+   * The workload's bytes, over the simulated time from the first IRP to the last completion,
+   * reach this rate (bytes of IRPs that succeeded, in KiB per second).
+   */
+  z.strictObject({ kind: z.literal('throughput'), minKiBPerSec: z.number().positive() }),
 ]);
 
 /** A device's name in checks and traces: its own, or its type and position. */
@@ -138,11 +157,25 @@ export const Scenario = z.strictObject({
       else (seen[key] as Map<string | number, number>).set(value, index);
     };
     clash('name', name, 'name', `the name "${name}"`);
-    for (const c of channels) clash('channel', c, d.type === 'sound' ? (c < 4 ? 'channel8' : 'channel16') : 'channel', `DMA channel ${c}`);
+    for (const c of channels) {
+      // Floppy controllers float DRQ behind the DOR's DMA gate, so two may share a channel
+      // (the adapter object decides whose turn it is); other cards drive DREQ all the time.
+      const other = seen.channel.get(c);
+      if (d.type === 'floppy' && other !== undefined && scenario.devices[other]!.type === 'floppy') continue;
+      clash('channel', c, d.type === 'sound' ? (c < 4 ? 'channel8' : 'channel16') : 'channel', `DMA channel ${c}`);
+    }
     clash('irq', irq, 'irq', `IRQ ${irq}`);
     const overlap = taken.find((t) => t.range[0] <= ports[1] && ports[0] <= t.range[1]);
     if (overlap) ctx.addIssue({ code: 'custom', path: ['devices', index, 'port'], message: `ports 0x${ports[0].toString(16)}–0x${ports[1].toString(16)} overlap devices[${overlap.index}]` });
     taken.push({ range: ports, index });
+  });
+  // A transfer that stops at a byte and waits for a reset is modelled for the floppy only.
+  scenario.faults.forEach((f, index) => {
+    if (f.kind !== 'no-interrupt' || f.atByte === undefined) return;
+    const target = f.device === undefined ? scenario.devices[0] : scenario.devices.find((d, i) => deviceName(d, i) === f.device);
+    if (target !== undefined && target.type !== 'floppy') {
+      ctx.addIssue({ code: 'custom', path: ['faults', index, 'atByte'], message: `no-interrupt at a byte is modelled for the floppy only, not the ${target.type}` });
+    }
   });
 });
 

@@ -22,3 +22,10 @@ export const WireResponse = z.strictObject({
   ]),
 });
 export type WireResponse = z.infer<typeof WireResponse>;
+
+/** An event main pushes on the socket (a run's stops and states); it has no id. */
+export const WireEvent = z.strictObject({
+  event: z.string().max(64),
+  payload: z.unknown(),
+});
+export type WireEvent = z.infer<typeof WireEvent>;

@@ -21,6 +21,9 @@ const detail: LabDetail = {
 const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'labs.list': async () => ({ labs: [], problems: [] }),
   'labs.get': async () => detail,
+  'run.start': async () => ({ runId: 1 }),
+  'run.control': async () => ({}),
+  'run.set': async () => ({}),
   ...over,
 });
 

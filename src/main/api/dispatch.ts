@@ -2,7 +2,9 @@ import { api, type ApiErrorBody, type Envelope } from '../../shared/api';
 import { isApiChannel } from '../../shared/channels';
 import { describeProblem, problemsFromZod } from '../../shared/schemaError';
 import { LabNotFoundError } from '../services/labCatalog';
-import type { ApiHandlers } from './handlers';
+import { DebugRunError } from '../services/debugRun';
+import { RunNotFoundError } from '../services/runManager';
+import { type ApiClient, type ApiHandlers, SILENT_CLIENT } from './handlers';
 
 // Every transport (Electron IPC, the web host's WebSocket, tests) calls this one
 // function: it checks the channel and the request against the contract, runs the
@@ -15,6 +17,7 @@ export async function dispatch(
   channel: unknown,
   request: unknown,
   log: Logger = () => {},
+  client: ApiClient = SILENT_CLIENT,
 ): Promise<Envelope<unknown>> {
   if (!isApiChannel(channel)) {
     const name = typeof channel === 'string' ? `"${channel.slice(0, 64)}"` : `a ${typeof channel}`;
@@ -26,7 +29,7 @@ export async function dispatch(
     return fail({ code: 'bad-request', message: `${channel}: the request does not fit the contract: ${details}` }, log);
   }
   try {
-    const value = await (handlers[channel] as (r: unknown) => Promise<unknown>)(parsed.data);
+    const value = await (handlers[channel] as (r: unknown, c: ApiClient) => Promise<unknown>)(parsed.data, client);
     const checked = api[channel].response.safeParse(value);
     if (!checked.success) {
       const details = problemsFromZod(checked.error).map(describeProblem).join('; ');
@@ -34,7 +37,8 @@ export async function dispatch(
     }
     return { ok: true, value: checked.data };
   } catch (err) {
-    if (err instanceof LabNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
+    if (err instanceof LabNotFoundError || err instanceof RunNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
+    if (err instanceof DebugRunError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
     const message = err instanceof Error ? err.message : String(err);
     return fail({ code: 'internal', message: `${channel}: ${message}` }, log);
   }

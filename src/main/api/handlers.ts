@@ -1,19 +1,40 @@
-import type { ApiRequest, ApiResponse } from '../../shared/api';
+import type { ApiParsedRequest, ApiResponse } from '../../shared/api';
 import type { ApiChannel } from '../../shared/channels';
+import type { ApiEventName, ApiEvents } from '../../shared/run';
 import type { LabCatalog } from '../services/labCatalog';
+import type { RunManager } from '../services/runManager';
+
+/** Who made a call: where its events go, and a way to learn it has gone (a closed window or socket). */
+export interface ApiClient {
+  emit<E extends ApiEventName>(name: E, payload: ApiEvents[E]): void;
+  onClose(listener: () => void): void;
+}
+
+/** A client that hears nothing: the CLI and tests that do not listen. */
+export const SILENT_CLIENT: ApiClient = { emit: () => {}, onClose: () => {} };
 
 /** One function per channel, given a request that has already passed its schema. */
 export type ApiHandlers = {
-  [C in ApiChannel]: (request: ApiRequest<C>) => Promise<ApiResponse<C>>;
+  [C in ApiChannel]: (request: ApiParsedRequest<C>, client: ApiClient) => Promise<ApiResponse<C>>;
 };
 
 export interface ApiServices {
   catalog: LabCatalog;
+  runs: RunManager;
 }
 
-export function createApiHandlers({ catalog }: ApiServices): ApiHandlers {
+export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
     'labs.get': ({ id }) => catalog.get(id),
+    'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
+    'run.control': async ({ runId, action }, client) => {
+      runs.control(runId, action, client);
+      return {};
+    },
+    'run.set': async ({ runId, breakpoints, speed }, client) => {
+      runs.set(runId, client, breakpoints, speed);
+      return {};
+    },
   };
 }

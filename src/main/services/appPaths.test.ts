@@ -10,7 +10,7 @@ describe('app paths', () => {
 
   it('finds labs and the built renderer under the app root', () => {
     root = mkdtempSync(join(tmpdir(), 'dmalab-root-'));
-    expect(appPaths(root)).toEqual({ root, labsDir: join(root, 'labs'), rendererDir: join(root, 'out', 'renderer') });
+    expect(appPaths(root)).toEqual({ root, labsDir: join(root, 'labs'), rendererDir: join(root, 'out', 'renderer'), simWorker: join(root, 'out', 'main', 'simWorker.js') });
   });
 
   it("uses the Electron-ABI better-sqlite3 only in Electron, unpackaged, and only once it is built", () => {

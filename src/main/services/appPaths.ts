@@ -7,10 +7,12 @@ export interface AppPaths {
   labsDir: string;
   /** The built renderer (electron-vite's out/renderer). */
   rendererDir: string;
+  /** The built simulation worker. */
+  simWorker: string;
 }
 
 export function appPaths(root: string): AppPaths {
-  return { root, labsDir: join(root, 'labs'), rendererDir: join(root, 'out', 'renderer') };
+  return { root, labsDir: join(root, 'labs'), rendererDir: join(root, 'out', 'renderer'), simWorker: join(root, 'out', 'main', 'simWorker.js') };
 }
 
 /**

@@ -4,6 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { type CatalogProblem, type LabDetail, LabId, LabManifest, type LabSummary } from '../../shared/lab';
 import { Scenario } from '../../shared/scenario';
+import { loadScenarioFile } from './scenarioFile';
 import { formatPath } from '../../shared/schemaError';
 
 // The catalog is the `labs/` folder: each lab is `labs/<id>/` with lab.yaml,
@@ -59,6 +60,15 @@ export class LabCatalog {
     if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
     const { summary, manifest, files } = await this.load(id);
     return { ...summary, instructions: files['instructions.md'], starterCode: files['starter.ts'], reading: manifest.reading, helpers: await this.helpers(id) };
+  }
+
+  /** What a run of a driver on this lab needs: the scenario, its disk images, and the helper modules as './name'. */
+  async runInputs(id: string): Promise<{ scenario: Scenario; images: Record<string, Uint8Array>; files: Record<string, string> }> {
+    if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
+    await this.load(id); // a broken lab is refused with its problems
+    const { scenario, images } = await loadScenarioFile(join(this.labsDir, id, 'scenario.yaml'));
+    const files = Object.fromEntries(Object.entries(await this.helpers(id)).map(([name, text]) => [`./${name.replace(/\.ts$/, '')}`, text]));
+    return { scenario, images: Object.fromEntries(images), files };
   }
 
   /** Helper modules beside the lab's files (`fdc.ts`, …): plain files only, each within the size limit. */

@@ -1,7 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../shared/scenario';
 import { SandboxLoadError } from '../../sim/driver/sandbox';
+import { captureRunState } from '../../sim/run/runState';
 import { runScenario } from '../../sim/run/session';
+import { createDebugHost } from './debugHost';
+import type { DebugReport } from './debugProtocol';
 import { EXPORTERS } from '../../sim/trace/exporters';
 import { TraceRecorder } from '../../sim/trace/recorder';
 import { writeTraceFile } from './traceFile';
@@ -21,6 +24,14 @@ async function main(request: SimulationRequest): Promise<SimulationReply> {
       images: new Map(Object.entries(request.images).map(([k, v]) => [k, new Uint8Array(v)])),
       files: new Map(Object.entries(request.files)),
       ...(trace ? { trace } : {}),
+      ...(request.debug
+        ? {
+            debug: {
+              host: (parts) => createDebugHost(request.debug!, () => captureRunState(parts), (report: DebugReport) => parentPort!.postMessage(report)),
+              options: { breakpoints: request.debug.breakpoints, stopAtStart: request.debug.stopAtStart, ...(request.debug.replayTo ? { replayTo: request.debug.replayTo } : {}) },
+            },
+          }
+        : {}),
     });
     if (!trace || !request.trace) return { kind: 'result', result: session.result };
     const { path, format, vcdBuses } = request.trace;

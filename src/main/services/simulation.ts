@@ -4,6 +4,7 @@ import type { Scenario } from '../../shared/scenario';
 import type { CompileError } from '../../sim/driver/compileError';
 import type { TraceFormat } from '../../sim/trace/export';
 import type { DetailLevel } from '../../sim/trace/recorder';
+import type { DebugReport, DebugSetup } from './debugProtocol';
 
 // Runs one scenario with one driver in a fresh worker thread and answers its result. The
 // sandbox stops runaway drivers by itself (watchdog, memory, stack); the wall-clock limit
@@ -25,6 +26,8 @@ export interface SimulationRequest {
   files: Record<string, string>;
   /** Record the run and export it to a file. */
   trace?: TraceRequest;
+  /** Run under the debugger (see debugProtocol.ts); its port is transferred to the worker. */
+  debug?: DebugSetup;
 }
 
 /** What became of the trace export: the file written, or why not (nothing is left under the name). */
@@ -42,9 +45,13 @@ export interface SimulationOptions {
   wallLimitMs?: number;
   /** Trace export progress: events written of the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops and streamed states of a debug run. */
+  onDebug?: (report: DebugReport) => void;
+  /** Called with the worker once it exists, so the caller can stop it early. */
+  onWorker?: (worker: Worker) => void;
 }
 
-type WorkerMessage = SimulationReply | { kind: 'progress'; done: number; total: number };
+type WorkerMessage = SimulationReply | DebugReport | { kind: 'progress'; done: number; total: number };
 
 export const DEFAULT_WALL_LIMIT_MS = 300_000;
 
@@ -52,8 +59,10 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
   return new Promise((resolve) => {
     const worker = new Worker(options.workerPath, {
       workerData: request,
+      transferList: request.debug ? [request.debug.port] : [],
       resourceLimits: { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 },
     });
+    options.onWorker?.(worker);
     let settled = false;
     const settle = (reply: SimulationReply) => {
       if (settled) return;
@@ -62,13 +71,15 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
       void worker.terminate();
       resolve(reply);
     };
-    const limit = options.wallLimitMs ?? DEFAULT_WALL_LIMIT_MS;
-    const timer = setTimeout(
-      () => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }),
-      limit,
-    );
+    // A debug run may stay stopped as long as the person likes: no backstop.
+    const limit = request.debug ? null : (options.wallLimitMs ?? DEFAULT_WALL_LIMIT_MS);
+    const timer =
+      limit === null
+        ? undefined
+        : setTimeout(() => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }), limit);
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
+      else if (message.kind === 'stopped' || message.kind === 'state') options.onDebug?.(message);
       else settle(message);
     });
     worker.once('error', (error) => settle({ kind: 'crash', message: `the simulation worker failed: ${error.message}` }));

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES } from '../../shared/wire';
-import { createServices } from '../services';
+import { readFileSync } from 'node:fs';
+import { createServices, type Services } from '../services';
 import { startWebHost, type WebHost } from './server';
 
 const appRoot = new URL('../../..', import.meta.url).pathname;
@@ -41,6 +42,7 @@ function call(ws: WebSocket, frame: unknown): Promise<{ id: number | null; resul
 
 describe('the web host', () => {
   let host: WebHost;
+  let services: Services;
   let rendererDir: string;
   let apiUrl: string;
 
@@ -50,7 +52,7 @@ describe('the web host', () => {
     writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>DMA Lab</title>');
     writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(tmpdir(), 'dmalab-outside.txt'), 'outside');
-    const services = createServices(appRoot);
+    services = createServices(appRoot);
     host = await startWebHost({ rendererDir, handlers: services.handlers, port: 0 });
     apiUrl = `ws://127.0.0.1:${host.port}/api?token=${host.token}`;
   });
@@ -130,4 +132,53 @@ describe('the web host', () => {
     expect((await call(again, { id: 1, channel: 'labs.list', request: {} })).result.ok).toBe(true);
     again.close();
   });
+
+  it('runs a driver for the socket that asked: its stops and end come back as events, and only it may steer the run', async () => {
+    const ws = await connect(apiUrl);
+    const other = await connect(apiUrl);
+    const frames: { id?: number; event?: string; payload?: { runId: number; event: { kind: string; stop?: { kind: string }; outcome?: { kind: string; result?: { ok: boolean } } } }; result?: { ok: boolean; value?: unknown; error?: { code: string } } }[] = [];
+    const waitFor = (pred: (f: (typeof frames)[number]) => boolean) =>
+      new Promise<(typeof frames)[number]>((resolve) => {
+        const look = () => {
+          const found = frames.find(pred);
+          if (found) {
+            frames.splice(frames.indexOf(found), 1);
+            resolve(found);
+          } else setTimeout(look, 10);
+        };
+        look();
+      });
+    ws.on('message', (data) => frames.push(JSON.parse(String(data))));
+    const source = readFileSync(join(appRoot, 'labs', '02-packet-read', 'solution.ts'), 'utf8');
+    ws.send(JSON.stringify({ id: 1, channel: 'run.start', request: { labId: '02-packet-read', source, stopAtStart: true } }));
+    const started = await waitFor((f) => f.id === 1);
+    const { runId } = started.result!.value as { runId: number };
+    const entry = await waitFor((f) => f.event === 'run.event');
+    expect(entry.payload).toMatchObject({ runId, event: { kind: 'stopped', stop: { kind: 'start' } } });
+
+    // Another socket cannot steer it.
+    expect((await call(other, { id: 9, channel: 'run.control', request: { runId, action: 'continue' } })).result.error?.code).toBe('not-found');
+    // A request that does not fit is refused with the reason.
+    ws.send(JSON.stringify({ id: 2, channel: 'run.control', request: { runId, action: 'jump' } }));
+    expect((await waitFor((f) => f.id === 2)).result?.error?.code).toBe('bad-request');
+
+    ws.send(JSON.stringify({ id: 3, channel: 'run.control', request: { runId, action: 'continue' } }));
+    expect((await waitFor((f) => f.id === 3)).result?.ok).toBe(true);
+    const end = await waitFor((f) => f.event === 'run.event' && f.payload?.event.kind === 'finished');
+    expect(end.payload?.event.outcome).toMatchObject({ kind: 'result', result: { ok: true } });
+    expect(services.runs.active).toBe(0);
+    ws.close();
+    other.close();
+  }, 60_000);
+
+  it('ends a socket\'s runs when the socket closes', async () => {
+    const ws = await connect(apiUrl);
+    const source = readFileSync(join(appRoot, 'labs', '02-packet-read', 'solution.ts'), 'utf8');
+    const started = await call(ws, { id: 1, channel: 'run.start', request: { labId: '02-packet-read', source, stopAtStart: true } });
+    expect(started.result.ok).toBe(true);
+    expect(services.runs.active).toBe(1);
+    ws.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(services.runs.active).toBe(0);
+  }, 60_000);
 });

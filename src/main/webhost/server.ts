@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { MAX_FRAME_BYTES, WireRequest, type WireResponse } from '../../shared/wire';
+import { MAX_FRAME_BYTES, type WireEvent, WireRequest, type WireResponse } from '../../shared/wire';
 import { dispatch, type Logger } from '../api/dispatch';
-import type { ApiHandlers } from '../api/handlers';
+import type { ApiClient, ApiHandlers } from '../api/handlers';
 import { resolveStatic, SECURITY_HEADERS } from '../services/staticFiles';
 
 // The web host: the same renderer and the same API as the desktop app, over a
@@ -14,6 +14,9 @@ import { resolveStatic, SECURITY_HEADERS } from '../services/staticFiles';
 // web pages (and DNS rebinding) out.
 
 export const API_PATH = '/api';
+
+/** Past this much unsent data on a socket, streamed states are dropped (stops and ends never are). */
+const MAX_BUFFERED_EVENT_BYTES = 4 * 1024 * 1024;
 
 export interface WebHostOptions {
   rendererDir: string;
@@ -71,15 +74,30 @@ export async function startWebHost({ rendererDir, handlers, port = 0, log = () =
   });
 
   function serveApi(ws: WebSocket): void {
+    // The socket is the client: its runs' events come back on it, and its runs end with it.
+    const closeListeners: (() => void)[] = [];
+    const client: ApiClient = {
+      emit(name, payload) {
+        // A socket that cannot keep up drops states rather than queueing them without end.
+        if (ws.readyState !== ws.OPEN) return;
+        const frame: WireEvent = { event: name, payload };
+        if (ws.bufferedAmount > MAX_BUFFERED_EVENT_BYTES && (payload as { event?: { kind?: string } }).event?.kind === 'state') return;
+        ws.send(JSON.stringify(frame));
+      },
+      onClose: (listener) => closeListeners.push(listener),
+    };
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void answer(data, isBinary).then((response) => {
+      void answer(data, isBinary, client).then((response) => {
         if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(response));
       });
+    });
+    ws.on('close', () => {
+      for (const listener of closeListeners.splice(0)) listener();
     });
     ws.on('error', (err) => log(`webhost: ${err.message}`));
   }
 
-  async function answer(data: RawData, isBinary: boolean): Promise<WireResponse> {
+  async function answer(data: RawData, isBinary: boolean, client: ApiClient): Promise<WireResponse> {
     const badFrame = (message: string): WireResponse => ({ id: null, result: { ok: false, error: { code: 'bad-request', message } } });
     if (isBinary) return badFrame('frames must be JSON text');
     let frame: unknown;
@@ -91,7 +109,7 @@ export async function startWebHost({ rendererDir, handlers, port = 0, log = () =
     const parsed = WireRequest.safeParse(frame);
     if (!parsed.success) return badFrame('a frame must be {"id": integer, "channel": string, "request": value}');
     const { id, channel, request } = parsed.data;
-    return { id, result: await dispatch(handlers, channel, request, log) };
+    return { id, result: await dispatch(handlers, channel, request, log, client) };
   }
 
   await new Promise<void>((resolve, reject) => {

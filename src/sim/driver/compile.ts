@@ -15,6 +15,8 @@ export interface CompiledModule {
 }
 
 export const LINE_VARIABLE = '__line';
+/** In a debug build every mark also calls this host function with the line (breakpoints, stepping). */
+export const STEP_FUNCTION = '__step';
 
 /** Statements that run (declarations of types and functions do not get a line mark). */
 function runs(statement: ts.Statement): boolean {
@@ -29,19 +31,21 @@ function runs(statement: ts.Statement): boolean {
   );
 }
 
-function lineMarker(): ts.TransformerFactory<ts.SourceFile> {
+function lineMarker(debug: boolean): ts.TransformerFactory<ts.SourceFile> {
   return (context) => {
     const f = context.factory;
     let source: ts.SourceFile;
-    const mark = (node: ts.Node) =>
-      f.createExpressionStatement(
-        f.createAssignment(f.createIdentifier(LINE_VARIABLE), f.createNumericLiteral(source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1)),
-      );
+    const mark = (node: ts.Node): ts.Statement[] => {
+      const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+      const set = f.createExpressionStatement(f.createAssignment(f.createIdentifier(LINE_VARIABLE), f.createNumericLiteral(line)));
+      if (!debug) return [set];
+      return [set, f.createExpressionStatement(f.createCallExpression(f.createIdentifier(STEP_FUNCTION), undefined, [f.createNumericLiteral(line)]))];
+    };
     const marked = (statements: ts.NodeArray<ts.Statement>): ts.Statement[] => {
       const out: ts.Statement[] = [];
       for (const s of statements) {
         const visited = ts.visitNode(s, visit) as ts.Statement;
-        if (s.pos >= 0 && runs(s)) out.push(mark(s));
+        if (s.pos >= 0 && runs(s)) out.push(...mark(s));
         out.push(visited);
       }
       return out;
@@ -80,13 +84,16 @@ const OPTIONS: ts.CompilerOptions = {
   isolatedModules: true,
 };
 
-/** Compiles one TypeScript file; `markLines` adds the line marks (the driver's own files). */
-export function compileDriver(source: string, file: string, markLines = true): CompiledModule | CompileError[] {
+/**
+ * Compiles one TypeScript file; `markLines` adds the line marks (the driver's own files), and
+ * `debug` a call to STEP_FUNCTION after each, where a debugger stops.
+ */
+export function compileDriver(source: string, file: string, markLines = true, debug = false): CompiledModule | CompileError[] {
   const output = ts.transpileModule(source, {
     compilerOptions: OPTIONS,
     fileName: file,
     reportDiagnostics: true,
-    transformers: markLines ? { before: [lineMarker()] } : {},
+    transformers: markLines ? { before: [lineMarker(debug)] } : {},
   });
   const errors = (output.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) return errors.map((d) => toError(d, file));

@@ -35,6 +35,7 @@ const IRQL: Record<string, { max: number; exact?: boolean }> = {
   ExAllocatePoolWithTag: { max: DISPATCH },
   ExFreePool: { max: DISPATCH },
   MmGetSystemAddressForMdlSafe: { max: DISPATCH },
+  MmGetPhysicalAddress: { max: DISPATCH },
   IoAllocateMdl: { max: DISPATCH },
   MmBuildMdlForNonPagedPool: { max: DISPATCH },
   IoBuildPartialMdl: { max: DISPATCH },
@@ -265,6 +266,7 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
       if (isMdlViolation(va)) return violation(va), 0;
       return va ?? 0;
     },
+    MmGetPhysicalAddress: (va) => machine.space.translate(va) ?? 0,
     IoAllocateMdl: (va, length, secondary, quota, irpId) => {
       const irp = irpId > 0 ? io.irps.get(irpId) ?? null : null;
       const link = irp ? { MdlAddress: irp.mdl } : null;
@@ -515,8 +517,11 @@ export function createHostApi(kernel: Kernel, io: IoManager, hal: Hal): HostApi 
         } else fail('MapTransfer', result);
         return 0;
       }
-      verifier.afterMapTransfer(a, m, base, va, result.length);
-      outs[0] = result.length;
+      // A system DMA adapter gives Length back as it came (nf-wdm-pmap_transfer: only a
+      // scatter/gather bus master learns how much was mapped). Past the map registers the
+      // HAL programs what they cover; the verifier has said so, and the device sees T/C early.
+      verifier.afterMapTransfer(a, m, base, va, length);
+      outs[0] = length;
       return result.address;
     },
     GetDmaAlignment: (id) => {

@@ -3,7 +3,7 @@ import { newQuickJSWASMModuleFromVariant, type QuickJSContext, type QuickJSHandl
 import { BUGCHECK, BugCheck, bugCheckName, isBugCheck } from '../kernel/bugCheck';
 import { type DriverCode, Entry } from '../kernel/driverCode';
 import { WDM_CONSTANTS } from '../kernel/wdmConstants';
-import { compileDriver, type CompileError, isCompileErrors, LINE_VARIABLE } from './compile';
+import { compileDriver, type CompileError, isCompileErrors, LINE_VARIABLE, STEP_FUNCTION } from './compile';
 import type { HostApi, LeanFunction } from './hostApi';
 import wdmSource from './guest/wdm.ts?raw';
 
@@ -89,6 +89,11 @@ export class Sandbox implements DriverCode {
   ticks = 0;
   /** The most ticks any routine took. */
   maxTicks = 0;
+  /**
+   * A debug build (load with `debug`) calls this before each of the driver's statements, with
+   * its line; a debugger stops there by not returning until it is told to go on.
+   */
+  stepHook: ((line: number) => void) | null = null;
   private depth = 0;
   private enterFn: QuickJSHandle | null = null;
   private readonly disposables: QuickJSHandle[] = [];
@@ -244,9 +249,9 @@ export class Sandbox implements DriverCode {
    * holds the modules it may import. Throws SandboxLoadError for code that does not
    * compile or load.
    */
-  load(api: HostApi, source: string, file: string, seed: number, files: DriverFiles = new Map()): void {
+  load(api: HostApi, source: string, file: string, seed: number, files: DriverFiles = new Map(), debug = false): void {
     const ctx = this.context;
-    const compiled = compileDriver(source, file);
+    const compiled = compileDriver(source, file, true, debug);
     if (isCompileErrors(compiled)) throw new SandboxLoadError(`${file} does not compile`, compiled);
     const helpers: string[] = [];
     for (const [name, text] of files) {
@@ -301,6 +306,18 @@ export class Sandbox implements DriverCode {
       globalThis.console = { log(...args) { DbgPrint(args.map(String).join(' ') + '\\n'); } };
     })`;
 
+    if (debug) {
+      const step = this.leanObject({
+        [STEP_FUNCTION]: (line: number) => {
+          this.stepHook?.(line);
+          return 0;
+        },
+      });
+      const fn = ctx.getProp(step, STEP_FUNCTION);
+      ctx.setProp(ctx.global, STEP_FUNCTION, fn);
+      fn.dispose();
+      step.dispose();
+    }
     const host = this.leanObject(api.lean);
     const rich = this.richObject(api.rich as unknown as Record<string, (...args: (string | number)[]) => string | void>);
     const abi = ctx.newObject();

@@ -729,6 +729,51 @@ describe('faults a scenario injects', () => {
     expect(memoryAt(m, 0x1_0000, SECTOR)).toEqual(imageAt(m.image, 0, 1));
   });
 
+  it('no interrupt at byte N: the command stops there and never ends, until a reset; then the drive works again', () => {
+    const m = machine({ faults: { noInterruptAtByte: 2 * SECTOR + 100 } });
+    init(m);
+    programDma(m, MODE_READ_FROM_DEVICE, 0x1_0000, 2 * SECTOR);
+    expect(transfer(m, { c: 0, h: 0, r: 1 }).result).toEqual([0, 0, 0, 0, 0, 3, 2]); // bytes 0–1023 of the run: not yet
+    m.memory.bytes.fill(0, 0x1_0000, 0x1_0000 + 2 * SECTOR);
+    programDma(m, MODE_READ_FROM_DEVICE, 0x1_0000, 2 * SECTOR);
+    const rises = m.irq.rises.length;
+    send(m, [READ_DATA | MFM, 0, 0, 0, 5, 2, SPT, 0x1b, 0xff]);
+    run(m, 2_000 * ms);
+    // Byte 1024 + 100 of the run: byte 100 of the second transfer's first sector.
+    expect(msr(m)).toBe(CB);
+    expect(m.irq.rises).toHaveLength(rises);
+    expect(m.fdc.snapshot().transfer).toMatchObject({ stalled: true, sector: 5 });
+    expect(memoryAt(m, 0x1_0000, 100)).toEqual(imageAt(m.image, 4, 1).slice(0, 100));
+    expect(m.memory.bytes[0x1_0000 + 100]).toBe(0);
+    // The motor going off and on again does not help: the disk is stuck.
+    m.bus.outb(DOR, DOR_NRESET | DOR_DMAGATE);
+    m.bus.outb(DOR, DOR_RUN);
+    run(m, 2_000 * ms);
+    expect(msr(m)).toBe(CB);
+    // A reset ends the command; the drive runs again.
+    init(m);
+    programDma(m, MODE_READ_FROM_DEVICE, 0x1_0000, 2 * SECTOR);
+    expect(transfer(m, { c: 0, h: 0, r: 5 }).result).toEqual([0, 0, 0, 0, 0, 7, 2]);
+    expect(memoryAt(m, 0x1_0000, 2 * SECTOR)).toEqual(imageAt(m.image, 4, 2));
+  });
+
+  it('no interrupt at byte N during a write: the sector is left part-written and the command waits for a reset', () => {
+    const m = machine({ faults: { noInterruptAtByte: 10 } });
+    init(m);
+    m.memory.bytes.fill(0x5a, 0x3_0000, 0x3_0000 + SECTOR);
+    programDma(m, MODE_WRITE_TO_DEVICE, 0x3_0000, SECTOR);
+    send(m, [WRITE_DATA | MFM, 0, 0, 0, 1, 2, SPT, 0x1b, 0xff]);
+    run(m, 2_000 * ms);
+    expect(msr(m)).toBe(CB);
+    expect(m.irq.rises.at(-1)!).toBeLessThan(SPINUP_NS); // none since init
+    expect(imageAt(m.image, 0, 1).slice(0, 10).every((b) => b === 0x5a)).toBe(true);
+    expect(imageAt(m.image, 0, 1).slice(10)).toEqual(imageAt(m.original, 0, 1).slice(10));
+    init(m);
+    programDma(m, MODE_WRITE_TO_DEVICE, 0x3_0000, SECTOR);
+    expect(transfer(m, { c: 0, h: 0, r: 1, write: true }).result).toEqual([0, 0, 0, 0, 0, 2, 2]);
+    expect(imageAt(m.image, 0, 1).every((b) => b === 0x5a)).toBe(true);
+  });
+
   it('a slow device divides the data rate: a byte every 32 µs at factor 2', () => {
     const m = machine({ faults: { slowFactor: 2 } });
     init(m);

@@ -260,6 +260,8 @@ interface Transfer {
   eot: number;
   /** Waiting for index pulses that never come: no disk, or its motor is off. */
   stalled: boolean;
+  /** Stalled by the `noInterruptAtByte` fault: the medium stopped; only a reset ends the command. */
+  jammed: boolean;
   byteNs: number;
   /** When the current sector's first data byte starts under the head. */
   dataStart: number;
@@ -347,6 +349,7 @@ export class Fdc82077 implements PortDevice, DmaPeer {
   // Faults and counters
   private deviceBytes = 0;
   private faultSpent = false;
+  private jamSpent = false;
   private sectorsRead = 0;
   private sectorsWritten = 0;
   private bytesRead = 0;
@@ -474,7 +477,7 @@ export class Fdc82077 implements PortDevice, DmaPeer {
     if (x !== null && this.phase === 'execution') {
       const unit = this.drives[x.unit]!;
       if (!x.stalled && unit.motorOnAt < 0) this.stall(x, `the motor of drive ${x.unit} stopped during ${this.current?.name}`);
-      else if (x.stalled && unit.present && unit.motorOnAt >= 0) this.startExecution(); // index pulses come again
+      else if (x.stalled && !x.jammed && unit.present && unit.motorOnAt >= 0) this.startExecution(); // index pulses come again
     }
     this.updateOutputs();
   }
@@ -701,6 +704,7 @@ export class Fdc82077 implements PortDevice, DmaPeer {
       // b[7] GPL and b[8] DTL are taken and kept in the command bytes: GPL only shapes gaps
       // written by FORMAT and a real write's timing; DTL counts only when N = 0, which no ID on this disk has.
       stalled: false,
+      jammed: false,
       byteNs: 0,
       dataStart: 0,
       slot: 0,
@@ -790,6 +794,10 @@ export class Fdc82077 implements PortDevice, DmaPeer {
     const i = x.slot;
     if (i === SECTOR_END_SLOT) return this.endOfSector(x);
     if (x.pending) return this.overrun(x);
+    if (!x.tc && (x.write ? i < FDC_SECTOR_BYTES : i >= 1 && i <= FDC_SECTOR_BYTES) && this.jamHere()) {
+      x.jammed = true;
+      return this.stall(x, `the disk stopped turning after ${this.deviceBytes} data bytes (the no-interrupt fault): ${this.current?.name} waits until a reset`);
+    }
     const base = this.sectorBase(x);
     if (x.write) {
       if (i < FDC_SECTOR_BYTES) {
@@ -820,6 +828,13 @@ export class Fdc82077 implements PortDevice, DmaPeer {
     x.index = index;
     x.pending = true;
     this.updateOutputs();
+  }
+
+  /** The `noInterruptAtByte` fault: fires once, when the controller has moved exactly that many data bytes. */
+  private jamHere(): boolean {
+    if (this.faults.noInterruptAtByte === undefined || this.jamSpent || this.deviceBytes !== this.faults.noInterruptAtByte) return false;
+    this.jamSpent = true;
+    return true;
   }
 
   private faultInNextSector(): boolean {

@@ -1,3 +1,4 @@
+import type { DmaChannelState } from '../../shared/runState';
 import { DOUBLE, type Scheduler, type Timer } from '../machine/scheduler';
 import { DmaAnomaly, DmaRegister, EventKind, type TraceSink } from '../trace/sink';
 import {
@@ -560,21 +561,8 @@ export class IsaDma {
   }
 }
 
-export interface DmaChannelSnapshot {
-  channel: number;
-  baseAddress: number;
-  currentAddress: number;
-  baseCount: number;
-  currentCount: number;
-  page: number;
-  physicalAddress: number;
-  mode: number;
-  modeText: string;
-  masked: boolean;
-  request: boolean;
-  dreq: boolean;
-  dack: boolean;
-}
+/** One channel's registers and lines (the panels' type, less T/C, which the status register holds). */
+export type DmaChannelSnapshot = Omit<DmaChannelState, 'tc'>;
 
 export interface DmaChipSnapshot {
   command: number;

@@ -62,6 +62,8 @@ export interface MapRegisterGrant {
 
 interface WaitBlock {
   id: number;
+  /** When the request joined the channel's queue. */
+  queuedAt?: number;
   kind: 'channel' | 'sg';
   device: DeviceRecord;
   mapRegisters: number;
@@ -108,6 +110,8 @@ export interface AdapterObject {
   mapped: { va: number; length: number } | null;
   /** The driver line that called IoGetDmaAdapter (for the resources-leaked finding). */
   line: number | null;
+  /** Time this adapter held its channel and waited for it, for throughput checks and panels. */
+  channelTime: { heldNs: number; waitedNs: number; grants: number; since: number };
 }
 
 interface ChannelState {
@@ -190,6 +194,7 @@ export class Hal {
       pendingBounce: null,
       mapped: null,
       line: this.kernel.line(),
+      channelTime: { heldNs: 0, waitedNs: 0, grants: 0, since: -1 },
     };
     this.adapters.set(adapter.id, adapter);
     return adapter;
@@ -213,6 +218,7 @@ export class Hal {
 
   private enqueue(adapter: AdapterObject, wait: WaitBlock): void {
     const ch = this.channels[adapter.channel]!;
+    wait.queuedAt = this.kernel.now;
     ch.queue.push({ adapter, wait });
     this.grantNext(adapter.channel);
   }
@@ -227,6 +233,10 @@ export class Hal {
       ch.queue.shift();
       ch.owner = adapter;
       adapter.ownsChannel = true;
+      const time = adapter.channelTime;
+      time.waitedNs += this.kernel.now - (wait.queuedAt ?? this.kernel.now);
+      time.grants++;
+      time.since = this.kernel.now;
       adapter.grant = grant;
       if (wait.kind === 'channel') this.runAdapterControl(adapter, wait, grant);
       else this.runListControl(adapter, wait, grant);
@@ -289,6 +299,11 @@ export class Hal {
     return [...this.grants.values()].filter((g) => g.adapterId === adapter.id);
   }
 
+  /** Every map register grant outstanding, and how many map registers the map buffer has. */
+  mapRegisterUse(): { total: number; grants: MapRegisterGrant[] } {
+    return { total: this.groups.length * MAX_ISA_MAP_REGISTERS, grants: [...this.grants.values()] };
+  }
+
   grant(base: number): MapRegisterGrant | undefined {
     return this.grants.get(base);
   }
@@ -298,6 +313,8 @@ export class Hal {
     if (ch.owner !== adapter) return;
     ch.owner = null;
     adapter.ownsChannel = false;
+    adapter.channelTime.heldNs += this.kernel.now - adapter.channelTime.since;
+    adapter.channelTime.since = -1;
     if (freeRegisters && adapter.grant) this.freeGrant(adapter.grant);
     adapter.grant = null;
     this.grantNext(adapter.channel);

@@ -55,6 +55,9 @@ export interface IrpRecord {
   systemBuffer: number;
   mdl: Mdl | null;
   completed: boolean;
+  /** Simulated times the IRP was built and completed (-1: not yet). */
+  issuedAt: number;
+  completedAt: number;
   pendingMarked: boolean;
   status: number;
   information: number;
@@ -141,6 +144,8 @@ export class IoManager {
       systemBuffer: 0,
       mdl: null,
       completed: false,
+      issuedAt: this.kernel.now,
+      completedAt: -1,
       pendingMarked: false,
       status: W.STATUS_PENDING,
       information: 0,
@@ -192,6 +197,7 @@ export class IoManager {
       k.report('COMPLETE_WITH_PENDING', 'IoCompleteRequest was called with Irp->IoStatus.Status still STATUS_PENDING; set the final status first.');
     }
     irp.completed = true;
+    irp.completedAt = k.now;
     irp.status = status | 0;
     irp.information = information;
     k.machine.trace.record(k.now, EventKind.IrpComplete, irp.id, irp.status, information);

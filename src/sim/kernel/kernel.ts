@@ -62,6 +62,8 @@ export interface KTimer {
   dpcId: number;
   set: boolean;
   periodNs: number;
+  /** The driver line that last set it. */
+  line: number | null;
 }
 
 export class Kernel {
@@ -73,6 +75,8 @@ export class Kernel {
   readonly stats: KernelStats = { interrupts: 0, dpcs: 0, mapTransfers: 0, apiCalls: 0 };
   driver: DriverCode | null = null;
   verifierMode: VerifierMode = 'bugcheck';
+  /** Called as an interrupt is taken, before its ISR runs (a debugger's "next interrupt"). */
+  onInterrupt: ((irq: number) => void) | null = null;
 
   private nextObjectId = 1;
   private readonly interrupts = new Map<number, InterruptObject>();
@@ -267,6 +271,7 @@ export class Kernel {
     const ack = this.machine.pic.acknowledge();
     if (ack === null || ack.spurious) return; // Windows ignores a spurious IRQ 7/15 without an EOI
     this.stats.interrupts++;
+    this.onInterrupt?.(ack.irq);
     const objects = [...this.interrupts.values()].filter((o) => o.connected && o.vector === irqToVector(ack.irq));
     let claimed = false;
     for (const o of objects) {
@@ -331,6 +336,7 @@ export class Kernel {
       dpcId: 0,
       set: false,
       periodNs: 0,
+      line: null,
       event: this.machine.scheduler.createTimer(() => this.expire(timer)),
     };
     this.timers.set(id, timer);
@@ -352,6 +358,7 @@ export class Kernel {
     timer.dpcId = dpcId;
     timer.periodNs = PeriodMs * 1_000_000;
     timer.set = true;
+    timer.line = this.line();
     timer.event.setAt(Math.round(due));
     this.machine.trace.record(now, EventKind.TimerSet, timer.id, Math.round((due - now) / 1000), dpcId);
     return wasSet;
@@ -372,9 +379,9 @@ export class Kernel {
     if (dpc) this.KeInsertQueueDpc(dpc);
   }
 
-  /** Timers still set (for the resources-released check). */
-  timersSet(): number {
-    return [...this.timers.values()].filter((t) => t.set).length;
+  /** Timers still set (a driver must cancel them before it unloads). */
+  timersSet(): KTimer[] {
+    return [...this.timers.values()].filter((t) => t.set);
   }
 }
 

@@ -3,7 +3,7 @@ import { Scenario } from '../../shared/scenario';
 import { programDmaChannel } from '../hw/dmaProgramming';
 import { scanByte } from '../hw/scanner';
 import { ArraySink, EventKind } from '../trace/sink';
-import { Machine } from './machine';
+import { faultsFor, Machine } from './machine';
 
 // The whole machine from a scenario, run by a small interrupt-driven "driver" written with
 // port I/O: a scan into a fragmented buffer, one DMA segment per physical run.
@@ -147,5 +147,21 @@ describe('the CPU and DMA', () => {
     const seen = m.cpu.readBytes(va, 102)!;
     expect(seen[99]).toBe(100);
     expect(seen[100]).toBe(0);
+  });
+});
+
+describe("a scenario's faults", () => {
+  it('go to the device they name, or the first; no-interrupt at a byte stops one transfer, without it every interrupt', () => {
+    const scenario = Scenario.parse({
+      devices: [{ type: 'floppy', name: 'fdc0' }, { type: 'scanner', name: 'scn0' }],
+      faults: [
+        { kind: 'no-interrupt', atByte: 3072 },
+        { kind: 'io-error', atByte: 700 },
+        { kind: 'no-interrupt', device: 'scn0' },
+      ],
+      checks: [{ kind: 'irp-status' }],
+    });
+    expect(faultsFor(scenario, 'fdc0', true)).toEqual({ noInterruptAtByte: 3072, ioErrorAtByte: 700 });
+    expect(faultsFor(scenario, 'scn0', false)).toEqual({ neverInterrupt: true });
   });
 });

@@ -7,6 +7,7 @@ import { IsaDma } from '../hw/isaDma';
 import { PicPair } from '../hw/picPair';
 import { sb16DefaultConfig, SoundBlaster16 } from '../hw/sb16';
 import { Scanner, scannerDefaultConfig } from '../hw/scanner';
+import { SharedDmaChannel } from '../hw/sharedDmaChannel';
 import { nullSink, type TraceSink } from '../trace/sink';
 import { AddressSpace } from './addressSpace';
 import { type CacheProfile, CpuMemory } from './cpuCache';
@@ -46,6 +47,8 @@ export class Machine implements IsaSlot {
   readonly dma: IsaDma;
   readonly pic: PicPair;
   readonly devices = new Map<string, Device>();
+  /** DMA channels with more than one card on them. */
+  readonly sharedChannels = new Map<number, SharedDmaChannel>();
 
   constructor(options: MachineOptions) {
     this.random = new Random(options.seed);
@@ -86,7 +89,7 @@ export class Machine implements IsaSlot {
     const base = ports[0];
     switch (config.type) {
       case 'floppy':
-        this.devices.set(name, new Fdc82077(this, { base, irq, dmaChannel: config.channel }, image ?? patternedDisk(), faults));
+        this.devices.set(name, new Fdc82077(this.slotOn(config.channel), { base, irq, dmaChannel: config.channel }, image ?? patternedDisk(), faults));
         break;
       case 'scanner':
         this.devices.set(
@@ -101,10 +104,32 @@ export class Machine implements IsaSlot {
     return name;
   }
 
+  /**
+   * Makes `channel` a wired-OR channel for several cards (SharedDmaChannel). Call before
+   * adding the cards that share it.
+   */
+  shareDmaChannel(channel: number): SharedDmaChannel {
+    let shared = this.sharedChannels.get(channel);
+    if (!shared) {
+      shared = new SharedDmaChannel(this.dma, channel);
+      this.sharedChannels.set(channel, shared);
+    }
+    return shared;
+  }
+
+  /** The slot for a card on `channel`: the machine, or its own lines into a shared channel. */
+  private slotOn(channel: number): IsaSlot {
+    const shared = this.sharedChannels.get(channel);
+    if (!shared) return this;
+    return { bus: this.bus, dma: shared.lines(), scheduler: this.scheduler, trace: this.trace, random: this.random, setIrq: (irq, level) => this.setIrq(irq, level) };
+  }
+
   /** `images` holds floppy disks by device name (the host reads the files; the machine never does). */
   static fromScenario(scenario: Scenario, seed: number, trace?: TraceSink, images: ReadonlyMap<string, Uint8Array> = new Map()): Machine {
     const { memoryMiB, cache, controllerBufferBytes } = scenario.machine;
     const machine = new Machine({ memoryMiB, cache, controllerBufferBytes, seed, ...(trace ? { trace } : {}) });
+    const floppyChannels = scenario.devices.flatMap((d) => (d.type === 'floppy' ? [d.channel] : []));
+    for (const c of new Set(floppyChannels)) if (floppyChannels.indexOf(c) !== floppyChannels.lastIndexOf(c)) machine.shareDmaChannel(c);
     scenario.devices.forEach((d, i) => {
       const name = deviceName(d, i);
       machine.addDevice(d, i, images.get(name), faultsFor(scenario, name, i === 0));
@@ -144,7 +169,10 @@ export function faultsFor(scenario: Scenario, name: string, first: boolean): Dev
     if (f.kind === 'spurious-interrupt') continue;
     if (f.device !== undefined ? f.device !== name : !first) continue;
     if (f.kind === 'io-error') faults.ioErrorAtByte = f.atByte;
-    else if (f.kind === 'no-interrupt') faults.neverInterrupt = true;
+    else if (f.kind === 'no-interrupt') {
+      if (f.atByte === undefined) faults.neverInterrupt = true;
+      else faults.noInterruptAtByte = f.atByte;
+    }
     else faults.slowFactor = f.factor;
   }
   return faults;

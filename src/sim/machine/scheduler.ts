@@ -54,6 +54,8 @@ export class Scheduler {
   now = DOUBLE;
   /** Events run since creation (for statistics and the runaway guard). */
   eventsRun = 0;
+  /** Called after every event (a debugger's "next hardware event" and its pause requests). */
+  afterEvent: (() => void) | null = null;
 
   constructor() {
     this.now = 0; // see DOUBLE
@@ -108,6 +110,7 @@ export class Scheduler {
     this.now = entry.time;
     this.eventsRun++;
     entry.action();
+    if (this.afterEvent !== null) this.afterEvent();
     return true;
   }
 

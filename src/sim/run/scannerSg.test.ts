@@ -251,11 +251,29 @@ describe('SCN-1 scatter/gather driver', () => {
       // The one-element list is fine; every buffer of several elements is wrong.
       expect(check('data-integrity').message).not.toContain('IRP 1 ');
       for (const n of [2, 3, 4, 5, 6]) expect(check('data-integrity').message).toContain(`IRP ${n} `);
+      // Said in scan lines: every segment went to element 0, so the buffer starts with the last one.
+      expect(check('data-integrity').message).toMatch(
+        /^IRP 2 \(read 16384 bytes at 0\): from line 0, byte 0 of the scan \(byte 0x0 of the buffer\), the buffer holds the scan's line 6, byte 0: the data there is 12288 byte\(s\) ahead of where it belongs/,
+      );
       // The verifier has nothing to say: only the data gives the bug away. (Where element 0
       // is shorter than a later one, the 8237's terminal count also ends a segment early and
       // the driver, out of elements, fails the read.)
       expect(check('no-violations').ok).toBe(true);
       expect(session.result.irps[1]!.status).toBe('STATUS_SUCCESS');
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    'says which scan lines never arrived when a driver stops after element 0 (lab 09\'s starter)',
+    async () => {
+      const dir = 'labs/09-scatter-gather';
+      const scenario = Scenario.parse(parse(readFileSync(`${dir}/scenario.yaml`, 'utf8')));
+      const files = new Map([['./scanner', readFileSync(`${dir}/scanner.ts`, 'utf8')]]);
+      const { result } = await runScenario({ scenario, source: readFileSync(`${dir}/starter.ts`, 'utf8'), file: 'starter.ts', seed: 1, files });
+      const message = result.checks.find((c) => c.id === 'data-integrity')!.message;
+      // Element 0 of the fragmented 16 KiB buffer is its first page: two lines of 2048 bytes.
+      expect(message).toContain('IRP 1 (read 16384 bytes at 0): from line 2, byte 0 of the scan (byte 0x1000 of the buffer), 12288 byte(s) never arrived: the buffer still holds the 0xA5 it was filled with');
     },
     RUN_TIMEOUT,
   );

@@ -14,6 +14,7 @@ import { apiNames, createHostApi, type HostApi } from '../driver/hostApi';
 import { DEFAULT_LIMITS, type DriverFiles, Sandbox, type SandboxLimits } from '../driver/sandbox';
 import type { TraceContext } from '../trace/export';
 import type { TraceSink } from '../trace/sink';
+import { type DebuggerOptions, type DebugHost, RunDebugger } from './debugger';
 import { captureSignal, READ_POISON, type WorkItem, workItems } from './workload';
 
 // One run: the scenario's machine, the kernel, the driver in its sandbox; then what the PnP
@@ -33,6 +34,22 @@ export interface RunOptions {
   files?: DriverFiles;
   limits?: SandboxLimits;
   trace?: TraceSink;
+  /**
+   * Run under a debugger: the driver is built with a step call at every line, and `host`
+   * is made from the run's parts, so that it can show them while the run is stopped.
+   */
+  debug?: { host: (parts: SessionParts) => DebugHost; options?: DebuggerOptions };
+}
+
+/** What a run is made of, for a debugger to look at while it is stopped. */
+export interface SessionParts {
+  machine: Machine;
+  kernel: Kernel;
+  io: IoManager;
+  hal: Hal;
+  irps: readonly IrpRecord[];
+  /** Set once the debugger is made (before anything runs). */
+  debugger: RunDebugger | null;
 }
 
 /** Everything a run built, for tests and panels that look deeper than the result. */
@@ -45,6 +62,8 @@ export interface Session {
   sandbox: Sandbox;
   irps: IrpRecord[];
   result: RunResult;
+  /** The debugger, when the run had one. */
+  debugger: RunDebugger | null;
   /** The names a trace exporter needs for this run's events. */
   traceContext: TraceContext;
 }
@@ -74,6 +93,8 @@ export async function runScenario(options: RunOptions): Promise<Session> {
   for (const d of machine.devices.values()) if (d instanceof SoundBlaster16) d.setInput(signal);
 
   const irps: IrpRecord[] = [];
+  /** Each read's buffer as IoCompleteRequest left it. */
+  const completedBuffers = new Map<IrpRecord, Uint8Array>();
   /** The work item of each IRP in `irps`: an item that was never issued (no buffer, device not started) has none. */
   const issued: WorkItem[] = [];
   const stacks: Stack[] = scenario.devices.map((d, i) => {
@@ -99,9 +120,21 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     return true;
   };
 
+  let debug: RunDebugger | null = null;
+  if (options.debug) {
+    const parts: SessionParts = { machine, kernel, io, hal, irps, debugger: null };
+    const d = new RunDebugger(options.debug.host(parts), () => machine.scheduler.now, options.debug.options);
+    parts.debugger = d;
+    sandbox.stepHook = (line) => d.onStatement(line);
+    machine.scheduler.afterEvent = () => d.onEvent();
+    kernel.onInterrupt = (irq) => d.onInterrupt(irq);
+    debug = d;
+  }
+
   try {
-    sandbox.load(api, options.source, options.file, seed, options.files);
+    sandbox.load(api, options.source, options.file, seed, options.files, debug !== null);
     kernel.driver = sandbox;
+    debug?.start();
     const entry = kernel.call(Entry.DriverEntry, W.PASSIVE_LEVEL);
     if (!NT_SUCCESS(entry)) problems.push(`DriverEntry returned ${ntStatusName(entry)}`);
     else {
@@ -137,6 +170,14 @@ export async function runScenario(options: RunOptions): Promise<Session> {
         machine.cpu.flushAll();
         const top = io.topOf(stack.pdo);
         const irp = io.newTransferIrp(top, item.spec.major === 'read' ? W.IRP_MJ_READ : W.IRP_MJ_WRITE, buffer, item.spec.length, item.spec.offset);
+        // What the caller finds in its buffer is what it holds at completion, not later.
+        if (item.spec.major === 'read') {
+          irp.onComplete = (done) => {
+            hal.copying++; // the caller looking, not the driver: no finding for touching a mapped buffer
+            completedBuffers.set(done, machine.cpu.readBytes(done.userBuffer, done.length) ?? new Uint8Array(0));
+            hal.copying--;
+          };
+        }
         irps.push(irp);
         issued.push(item);
         const status = io.dispatch(top, irp);
@@ -169,7 +210,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     else throw error;
   }
 
-  const checks = runChecks(scenario, { machine, kernel, io, hal, items, irps, issued, signal, originalImages, problems, bugcheck });
+  const checks = runChecks(scenario, { machine, kernel, io, hal, items, irps, issued, completedBuffers, signal, originalImages, problems, bugcheck });
   const result: RunResult = {
     ok: bugcheck === null && problems.length === 0 && checks.every((c) => c.ok),
     checks: [
@@ -196,7 +237,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
     },
   };
   const traceContext: TraceContext = { apiNames: apiNames(api), entryNames: ENTRY_NAMES, console: kernel.console, findings: kernel.findings, endTime: machine.scheduler.now };
-  return { machine, kernel, io, hal, api, sandbox, irps, result, traceContext };
+  return { machine, kernel, io, hal, api, sandbox, irps, result, debugger: debug, traceContext };
 }
 
 /** What the driver took and never gave back (adapters and what they hold, interrupts, pool), with the line that took it. */
@@ -205,6 +246,9 @@ function leftovers(kernel: Kernel, io: IoManager, hal: Hal): { what: string; lin
   const interrupts = kernel.connectedInterrupts();
   if (interrupts.length > 0) leaked.push({ what: `${interrupts.length} interrupt(s) still connected`, line: interrupts[0]!.line, fix: 'IoDisconnectInterrupt' });
   if (io.poolAllocations() > 0) leaked.push({ what: `${io.poolAllocations()} pool allocation(s) not freed`, line: io.poolLeakLine() });
+  // Windows stops with 0xC7 (TIMER_OR_DPC_INVALID) when memory holding a set timer is freed, as an unloaded driver's is.
+  const timers = kernel.timersSet();
+  if (timers.length > 0) leaked.push({ what: `${timers.length} timer(s) still set`, line: timers[0]!.line, fix: 'KeCancelTimer' });
   return leaked;
 }
 
@@ -216,6 +260,7 @@ interface CheckContext {
   items: WorkItem[];
   irps: IrpRecord[];
   issued: WorkItem[];
+  completedBuffers: Map<IrpRecord, Uint8Array>;
   signal: Uint8Array;
   originalImages: Map<string, Uint8Array>;
   problems: string[];
@@ -235,9 +280,10 @@ function dataIntegrity(c: CheckContext): string[] {
   c.items.forEach((item, i) => {
     const irp = c.irps[c.issued.indexOf(item)];
     if (!irp) return out.push(`IRP ${i + 1} was never issued`);
+    if (item.spec.expect !== undefined && item.spec.expect !== 'STATUS_SUCCESS') return; // expected to fail: no data to check
     const device = c.machine.devices.get(item.device);
     const label = `IRP ${i + 1} (${item.spec.major} ${item.spec.length} bytes at ${item.spec.offset})`;
-    const buffer = c.machine.cpu.readBytes(irp.userBuffer, irp.length) ?? new Uint8Array(0);
+    const buffer = c.completedBuffers.get(irp) ?? c.machine.cpu.readBytes(irp.userBuffer, irp.length) ?? new Uint8Array(0);
     let expected: Uint8Array;
     let actual: Uint8Array;
     if (item.spec.major === 'read') {
@@ -258,8 +304,10 @@ function dataIntegrity(c: CheckContext): string[] {
     }
     const at = firstDifference(expected, actual);
     if (at < 0) return;
-    if (device instanceof Fdc82077) out.push(`${label}: ${sectorMismatch(item.spec.major, item.spec.offset, at, actual, item.spec.major === 'read' ? expected : actual, c.originalImages.get(item.device)!)}`);
-    else out.push(`${label}: byte ${at} is 0x${(actual[at] ?? 0).toString(16).padStart(2, '0')}, expected 0x${(expected[at] ?? 0).toString(16).padStart(2, '0')}`);
+    if (device instanceof Fdc82077) out.push(`${label}: ${sectorMismatch(item.spec.major, item.spec.offset, at, actual, item.spec.major === 'read' ? expected : actual, c.originalImages.get(item.device)!)}${misdirected(c, irp, at, item.spec.major, item.spec.major === 'read' ? expected : actual)}`);
+    else if (device instanceof Scanner) out.push(`${label}: ${scanMismatch(at, actual, expected, device.config.lineBytes)}${misdirected(c, irp, at, item.spec.major, expected)}`);
+    else if (device instanceof SoundBlaster16) out.push(`${label}: ${audioMismatch(at, actual, expected, audioFormat(device), 'captured audio', 'input signal')}${misdirected(c, irp, at, item.spec.major, expected)}`);
+    else out.push(`${label}: byte ${at} is 0x${(actual[at] ?? 0).toString(16).padStart(2, '0')}, expected 0x${(expected[at] ?? 0).toString(16).padStart(2, '0')}${misdirected(c, irp, at, item.spec.major, item.spec.major === 'read' ? expected : actual)}`);
   });
   if (played.length > 0) {
     const sound = [...c.machine.devices.values()].find((d) => d instanceof SoundBlaster16) as SoundBlaster16 | undefined;
@@ -271,7 +319,7 @@ function dataIntegrity(c: CheckContext): string[] {
     if (start < 0) out.push('the sound device never played the start of the written audio');
     else {
       const at = firstDifference(stream, output.subarray(start, start + stream.length));
-      if (at >= 0) out.push(`the audio played differs from what was written at byte ${at} of ${stream.length}`);
+      if (at >= 0) out.push(`the audio played ${audioMismatch(at, output.subarray(start, start + stream.length), stream, audioFormat(sound!), 'audio played', 'audio written').replace(/^the audio played /, '')}`);
     }
   }
   return out;
@@ -289,14 +337,142 @@ function sectorMismatch(major: 'read' | 'write', offset: number, at: number, act
   const target = Math.floor(offset / 512) + k;
   const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
   const where = `sector ${k} of the request (disk sector ${target}, bytes ${hex(k * 512)}–${hex(k * 512 + 511)})`;
-  if (major === 'read' && got.every((b) => b === READ_POISON)) return `${where} never arrived: the buffer still holds the ${hex(READ_POISON)} it was filled with`;
-  const original = disk.subarray(target * 512, target * 512 + 512);
-  if (major === 'write' && firstDifference(got, original) < 0) return `${where} was never written: the disk still holds what it held before`;
+  /** Whether sector `s` of the request never arrived: a read's buffer still poisoned, a write's disk sector as it was. */
+  const untouched = (s: number) => {
+    const bytes = actual.subarray(s * 512, s * 512 + 512);
+    if (major === 'read') return bytes.every((b) => b === READ_POISON);
+    const lba = target - k + s;
+    return firstDifference(bytes, disk.subarray(lba * 512, lba * 512 + 512)) < 0;
+  };
+  // The sectors after k that did not arrive either, as when a transfer stopped short.
+  const sectors = Math.ceil(actual.length / 512);
+  let last = k;
+  while (last + 1 < sectors && untouched(last + 1)) last++;
+  const more = last === k + 1 ? `sector ${last}` : `sectors ${k + 1}–${last}`;
+  const rest = last === k ? '' : last + 1 === sectors ? `, and so does the rest of the request (${more})` : `, and so ${last === k + 1 ? 'does' : 'do'} ${more} after it`;
+  if (major === 'read' && untouched(k)) return `${where} never arrived: the buffer still holds the ${hex(READ_POISON)} it was filled with${rest}`;
+  if (major === 'read' && actual.subarray(at, k * 512 + 512).every((b) => b === READ_POISON)) {
+    // The sector's first bytes arrived and its last ones did not, as when they stayed in the DMA controller.
+    return `the last ${k * 512 + 512 - at} bytes of ${where} never arrived: bytes ${hex(at)}–${hex(k * 512 + 511)} still hold the ${hex(READ_POISON)} the buffer was filled with${rest}`;
+  }
+  if (major === 'write' && untouched(k)) return `${where} was never written: the disk still holds what it held before${rest}`;
   const lba = (got[0] ?? 0) | ((got[1] ?? 0) << 8);
   if (lba !== target && lba < disk.length / 512 && firstDifference(got, disk.subarray(lba * 512, lba * 512 + 512)) < 0) {
     return `${where} holds the bytes of disk sector ${lba}`;
   }
-  return `${where} differs from byte ${hex(k * 512 + Math.max(0, firstDifference(got, want)))} of the request on`;
+  return `${where} holds other bytes than it should, from byte ${hex(k * 512 + Math.max(0, firstDifference(got, want)))} of the request on`;
+}
+
+/**
+ * Where a transfer's bytes really went when the DMA controller was given the buffer's own
+ * physical address and could not use it (reference/hw/i8237a.md §18): the 8237's address
+ * counter wraps inside its 64 KiB page without carrying into the page register, and the ISA
+ * bus has address lines A0–A23 only. Looks for the bytes the request should have moved
+ * (`wanted`, from byte `at` on: the device's for a read, what reached the device for a
+ * write) at the address the controller used; answers a clause to add to the mismatch, or
+ * '' when they are not there and the mismatch has another cause.
+ */
+function misdirected(c: CheckContext, irp: IrpRecord, at: number, major: 'read' | 'write', wanted: Uint8Array): string {
+  const space = c.machine.space;
+  const first = space.translate(irp.userBuffer);
+  const pa = space.translate(irp.userBuffer + at);
+  // Only a buffer that is one physical run up to `at`: that is what a single programming reaches.
+  if (first === null || pa === null || pa - first !== at) return '';
+  const PAGE_64K = 0x1_0000;
+  const ISA_LIMIT = 0x100_0000;
+  const wrapped = Math.floor(first / PAGE_64K) !== Math.floor(pa / PAGE_64K);
+  const above = pa >= ISA_LIMIT;
+  if (!wrapped && !above) return '';
+  const alias = (p: number) => (Math.floor(first / PAGE_64K) * PAGE_64K + (p % PAGE_64K)) % ISA_LIMIT;
+  const n = Math.min(64, wanted.length - at);
+  if (n <= 0 || firstDifference(wanted.subarray(at, at + n), c.machine.memory.read(alias(pa), n)) >= 0) return '';
+  const hex = (v: number) => `0x${v.toString(16).toUpperCase()}`;
+  const target = alias(pa);
+  const owner = c.irps.findIndex((other) => {
+    let hit = false;
+    if (other !== irp) space.forEachRun(other.userBuffer, other.length, (p, len) => (hit ||= target >= p && target < p + len));
+    return hit;
+  });
+  const whose = owner >= 0 ? `, inside IRP ${owner + 1}'s buffer` : ', memory that is not the buffer';
+  const verb = major === 'read' ? 'wrote' : 'fetched';
+  const reasons: string[] = [];
+  if (above) reasons.push(`the buffer lies at physical ${hex(first)}, above 16 MiB, and the ISA bus has address lines A0–A23 only`);
+  if (wrapped) {
+    const boundary = (Math.floor(first / PAGE_64K) + 1) * PAGE_64K;
+    reasons.push(`the buffer crosses a 64 KiB boundary at byte ${hex(boundary - first)} of the request (physical ${hex(boundary)}), where the 8237's address counter wraps without carrying into the page register`);
+  }
+  return ` — ${reasons.join('; and ')}: the DMA controller ${verb} these bytes ${major === 'read' ? 'at' : 'from'} physical ${hex(target)}${whose}`;
+}
+
+const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
+
+/** Bytes from `at` for which `pred` holds. */
+function runLength(bytes: Uint8Array, at: number, pred: (b: number) => boolean): number {
+  let n = 0;
+  while (at + n < bytes.length && pred(bytes[at + n]!)) n++;
+  return n;
+}
+
+/** Where in `expected` the bytes arriving at `at` really belong, if they are `expected`'s at all. */
+function misplacedFrom(at: number, actual: Uint8Array, expected: Uint8Array): number {
+  const probe = actual.subarray(at, Math.min(actual.length, at + 16));
+  if (probe.length < 4) return -1;
+  const found = indexOf(expected, probe);
+  return found === at ? -1 : found;
+}
+
+/**
+ * Says in scan lines what went wrong with a scanner read: which line and byte, and whether
+ * the bytes never arrived, are the card's 0xFF for "no data", or belong elsewhere in the scan.
+ */
+function scanMismatch(at: number, actual: Uint8Array, expected: Uint8Array, lineBytes: number): string {
+  const place = (offset: number) => `line ${Math.floor(offset / lineBytes)}, byte ${offset % lineBytes}`;
+  const where = `from ${place(at)} of the scan (byte ${hex(at)} of the buffer)`;
+  const poison = runLength(actual, at, (b) => b === READ_POISON);
+  if (poison > 0 && firstDifference(actual.subarray(at + poison), expected.subarray(at + poison)) !== 0) {
+    return `${where}, ${poison} byte(s) never arrived: the buffer still holds the ${hex(READ_POISON)} it was filled with`;
+  }
+  const ff = runLength(actual, at, (b) => b === 0xff);
+  if (ff >= 4) return `${where}, ${ff} byte(s) are 0xFF, what the card puts on the bus when the 8237 takes a byte its FIFO does not have (block mode, or a count past the segment)`;
+  const from = misplacedFrom(at, actual, expected);
+  if (from >= 0) {
+    const by = Math.abs(from - at);
+    return `${where}, the buffer holds the scan's ${place(from)}: the data there is ${by} byte(s) ${from > at ? 'ahead of' : 'behind'} where it belongs (a piece mapped to the wrong place in the buffer, or one skipped or sent twice)`;
+  }
+  return `${where}, byte ${hex(actual[at] ?? 0)} arrived where the scan has ${hex(expected[at] ?? 0)}`;
+}
+
+interface AudioFormat {
+  rate: number;
+  bits: 8 | 16;
+  channels: 1 | 2;
+}
+
+/** The format of the card's last transfer, or null when the driver never started one. */
+function audioFormat(sound: SoundBlaster16): AudioFormat | null {
+  const s = sound.snapshot();
+  return s.command === null ? null : { rate: s.rate, bits: s.format.bits, channels: s.format.channels };
+}
+
+/**
+ * Says in time and frames where audio went wrong: a gap of silence or poison, samples from
+ * another moment (a half-buffer played twice or skipped), or other bytes.
+ */
+function audioMismatch(at: number, actual: Uint8Array, expected: Uint8Array, format: AudioFormat | null, what: string, source: string): string {
+  const frameBytes = format ? (format.bits / 8) * format.channels : 1;
+  const time = (offset: number) => (format ? `${((Math.floor(offset / frameBytes) / format.rate) * 1000).toFixed(1)} ms` : `${offset} bytes`);
+  const shape = format ? `frame ${Math.floor(at / frameBytes)}, byte ${at} of ${expected.length}, at ${format.rate} Hz, ${format.bits}-bit ${format.channels === 2 ? 'stereo' : 'mono'}` : `byte ${at} of ${expected.length}; the card never started a transfer`;
+  const where = `the ${what} differs from the ${source} from ${time(at)} in (${shape})`;
+  const poison = runLength(actual, at, (b) => b === READ_POISON);
+  if (poison >= frameBytes) return `${where}: ${time(poison)} of it never arrived, the buffer still holds the ${hex(READ_POISON)} it was filled with`;
+  const silence = format?.bits === 16 ? 0x00 : 0x80;
+  const quiet = runLength(actual, at, (b) => b === silence);
+  if (quiet >= frameBytes * 4) return `${where}: ${time(quiet)} of silence there`;
+  const from = misplacedFrom(at, actual, expected);
+  if (from >= 0) {
+    return `${where}: it holds the ${source} from ${time(from)}, ${time(Math.abs(from - at))} ${from > at ? 'later: audio was skipped' : 'earlier: audio was repeated'} (a half-buffer ${from > at ? 'overwritten before it was used' : 'used twice'})`;
+  }
+  return `${where}`;
 }
 
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
@@ -308,6 +484,39 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
   return -1;
 }
 
+/**
+ * The workload's rate, and when it is too slow, where the time went: how long each device's
+ * adapter held its DMA channel and how long its requests queued for it.
+ */
+function throughput(c: CheckContext, minKiBPerSec: number, result: (failures: string[], success: string) => CheckResult): CheckResult {
+  const done = c.irps.filter((irp) => irp.completed && NT_SUCCESS(irp.status));
+  const bytes = done.reduce((sum, irp) => sum + irp.information, 0);
+  const start = Math.min(...c.irps.map((irp) => irp.issuedAt));
+  const end = Math.max(...done.map((irp) => irp.completedAt));
+  const ms = (ns: number) => `${(ns / 1e6).toFixed(1)} ms`;
+  const seconds = done.length > 0 ? (end - start) / 1e9 : Infinity;
+  const rate = done.length > 0 && seconds > 0 ? bytes / 1024 / seconds : 0;
+  const measured = done.length > 0 ? `${bytes} bytes in ${ms(end - start)}: ${rate.toFixed(1)} KiB/s` : 'no request succeeded';
+  if (rate >= minKiBPerSec) return result([], `${measured}, at least the ${minKiBPerSec} KiB/s asked for`);
+  const time = [...c.hal.adapters.values()].map((a) => {
+    const name = c.io.devices.get(a.pdoId)?.deviceName ?? `adapter ${a.id}`;
+    const t = a.channelTime;
+    const held = t.heldNs + (t.since >= 0 ? c.kernel.now - t.since : 0);
+    return `${name} held DMA channel ${a.channel} for ${ms(held)} in ${t.grants} grant(s) and waited ${ms(t.waitedNs)} for it`;
+  });
+  return result([`${measured}, below the ${minKiBPerSec} KiB/s asked for`, ...time], '');
+}
+
+/** Where an IRP that never completed was left: the request StartIo started, or one still queued behind it. */
+function whyNotCompleted(io: IoManager, irp: IrpRecord): string {
+  const devices = [...io.devices.values()];
+  if (devices.some((d) => d.currentIrp === irp)) {
+    return 'StartIo started it and nothing ever completed it (when the device never interrupts, only a timeout in the driver ends the request)';
+  }
+  if (devices.some((d) => d.queue.includes(irp))) return 'it was still waiting in the StartIo queue';
+  return 'the driver never completed it';
+}
+
 function runChecks(scenario: Scenario, c: CheckContext): CheckResult[] {
   const seen = new Map<string, number>();
   return scenario.checks.map((check) => {
@@ -316,27 +525,35 @@ function runChecks(scenario: Scenario, c: CheckContext): CheckResult[] {
     const id = n === 1 ? check.kind : `${check.kind}#${n}`;
     const result = (failures: string[], success: string): CheckResult => ({ id, ok: failures.length === 0 && c.bugcheck === null, message: failures.length === 0 ? (c.bugcheck ? `the run stopped with bug check ${c.bugcheck.name}` : success) : failures.join('; ') });
     switch (check.kind) {
-      case 'data-integrity':
-        return result(dataIntegrity(c), `all ${c.items.length} transfers moved the right bytes`);
+      case 'data-integrity': {
+        const failing = c.items.filter((item) => item.spec.expect !== undefined && item.spec.expect !== 'STATUS_SUCCESS').length;
+        const unchecked = failing > 0 ? ` (${failing} expected to fail, not checked)` : '';
+        return result(dataIntegrity(c), `all ${c.items.length - failing} transfers moved the right bytes${unchecked}`);
+      }
       case 'irp-status': {
-        const want = (W as Record<string, unknown>)[check.status];
+        // Each IRP's own expected status (a fault's), else the check's.
+        const expected = new Map<string, number>();
         const failures = c.irps.flatMap((irp, i) => {
-          if (!irp.completed) return [`IRP ${i + 1} was not completed`];
-          if (irp.status !== want) return [`IRP ${i + 1} completed with ${ntStatusName(irp.status)}, expected ${check.status}`];
-          if (NT_SUCCESS(irp.status) && irp.information !== irp.length) return [`IRP ${i + 1}: Information is ${irp.information}, expected ${irp.length} (the bytes transferred)`];
+          const item = c.issued[i];
+          const status = item?.spec.expect ?? check.status;
+          expected.set(status, (expected.get(status) ?? 0) + 1);
+          const label = item ? `IRP ${c.items.indexOf(item) + 1} (${item.spec.major} ${item.spec.length} bytes at ${item.spec.offset})` : `IRP ${i + 1}`;
+          if (!irp.completed) return [`${label} never completed: ${whyNotCompleted(c.io, irp)}`];
+          if (irp.status !== (W as Record<string, unknown>)[status]) return [`${label} completed with ${ntStatusName(irp.status)}, expected ${status}`];
+          if (NT_SUCCESS(irp.status) && irp.information !== irp.length) return [`${label}: Information is ${irp.information}, expected ${irp.length} (the bytes transferred)`];
           return [];
         });
         if (c.irps.length < c.items.length) failures.push(`${c.items.length - c.irps.length} IRPs were never issued`);
-        return result(failures, `all ${c.irps.length} IRPs completed with ${check.status}`);
+        const each = [...expected].map(([status, n]) => `${n} ${status}`).join(', ');
+        return result(failures, expected.size > 1 ? `all ${c.irps.length} IRPs completed with the status expected of each (${each})` : `all ${c.irps.length} IRPs completed with ${check.status}`);
       }
       case 'no-violations':
         return result(
-          c.kernel.findings.map((f) => `${f.rule}${f.line ? ` (line ${f.line})` : ''}: ${f.message}`),
+          c.kernel.findings.map((f) => `${f.rule}${f.line ? ` (line ${f.line})` : ''}: ${f.message.replace(/\.$/, '')}`),
           'no verifier findings',
         );
       case 'resources-released': {
         const failures = leftovers(c.kernel, c.io, c.hal).map((l) => (l.fix ? `${l.what} (${l.fix})` : l.what));
-        if (c.kernel.timersSet() > 0) failures.push(`${c.kernel.timersSet()} timer(s) still set`);
         const devices = [...c.io.devices.values()].filter((d) => !d.isPdo && !d.deleted).length;
         if (devices > 0) failures.push(`${devices} device object(s) not deleted (IoDeleteDevice)`);
         return result(failures, 'everything the driver took was given back');
@@ -361,6 +578,8 @@ function runChecks(scenario: Scenario, c: CheckContext): CheckResult[] {
         });
         return result(failures, 'the sound never ran dry');
       }
+      case 'throughput':
+        return throughput(c, check.minKiBPerSec, result);
     }
   });
 }

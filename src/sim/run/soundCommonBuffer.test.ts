@@ -143,6 +143,10 @@ describe('common-buffer auto-initialize sound driver', () => {
     const session = await run(scenario('sound-playback'), buggy);
     expect(session.result.ok).toBe(false);
     expect(session.result.checks.find((c) => c.id === 'data-integrity')).toMatchObject({ ok: false });
+    // Said in time: the half refilled too early had not been played yet.
+    expect(session.result.checks.find((c) => c.id === 'data-integrity')!.message).toBe(
+      'the audio played differs from the audio written from 23.2 ms in (frame 1024, byte 4096 of 176400, at 44100 Hz, 16-bit stereo): it holds the audio written from 46.4 ms, 23.2 ms later: audio was skipped (a half-buffer overwritten before it was used)',
+    );
     expect(session.result.bugcheck).toBeNull();
   });
 

@@ -40,6 +40,8 @@ export class DmaVerifier {
   private sgListsMade = 0;
   /** Buffers a scatter/gather list maps until PutScatterGatherList, by list id. */
   private readonly sgBuffers = new Map<number, { adapter: AdapterObject; va: number; length: number }>();
+  /** Driver lines already reported for writing the DMA controller's ports. */
+  private readonly directPortLines = new Set<number | null>();
 
   constructor(
     private readonly kernel: Kernel,
@@ -305,14 +307,18 @@ export class DmaVerifier {
 
   /**
    * A port write by the driver. The 8237's registers belong to the HAL; a driver may program
-   * only a channel that one of its adapters holds through a scatter/gather list.
+   * only a channel that one of its adapters holds through a scatter/gather list. A line that
+   * writes them is reported once, however often it runs (one programming sequence is nine
+   * writes per transfer).
    */
   onPortWrite(port: number, value: number): void {
     const channel = dmaChannelOf(port, value);
     if (channel === null) return;
     const sgChannels = new Set([...this.sgBuffers.values()].map((b) => b.adapter.channel));
     const allowed = channel === 'any' ? sgChannels.size > 0 : channel !== 'global' && sgChannels.has(channel);
-    if (!allowed) {
+    const line = this.kernel.line();
+    if (!allowed && !this.directPortLines.has(line)) {
+      this.directPortLines.add(line);
       const what = channel === 'global' ? 'a register of the whole controller' : channel === 'any' ? 'the byte pointer' : `channel ${channel}`;
       this.kernel.report('DIRECT_8237_PROGRAMMING', `The driver wrote port 0x${port.toString(16)} (${what} of the system DMA controller) behind the HAL's back.`);
     }

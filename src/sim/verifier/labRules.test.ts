@@ -286,6 +286,15 @@ describe('the lab\'s own verifier rules', () => {
       await expectTeachingRule(broken, FLOPPY, ONE_SECTOR, 'DIRECT_8237_PROGRAMMING');
     });
 
+    it('is reported once per line, however many transfers run through it', async () => {
+      const broken = change(FLOPPY, [
+        '  if (length.value > 0 && length.value <= ext.PieceLength',
+        `  WRITE_PORT_UCHAR(0x0b, 0x46); ${MARK} single mode, I/O to memory, channel 2\n  if (length.value > 0 && length.value <= ext.PieceLength`,
+      ]);
+      const three = scenario({ workload: [0, 1, 2].map((k) => ({ major: 'read' as const, length: 512, offset: k * 512 })) });
+      expectOnly(await run(broken, three), 'DIRECT_8237_PROGRAMMING', lineOf(broken));
+    });
+
     const scan = scenario({
       devices: [{ type: 'scanner', name: 'scn0', channel: 3 }],
       workload: [{ major: 'read', device: 'scn0', length: 8192, buffer: { placement: 'fragmented' } }],

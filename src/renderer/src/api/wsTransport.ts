@@ -1,5 +1,5 @@
 import type { ApiTransport, Envelope } from '../../../shared/api';
-import { WireResponse } from '../../../shared/wire';
+import { WireEvent, WireResponse } from '../../../shared/wire';
 
 const TOKEN_KEY = 'dmalab.token';
 
@@ -17,6 +17,7 @@ export function createWebSocketTransport(location: Location, storage: Storage = 
   let socket: Promise<WebSocket> | undefined;
   let nextId = 1;
   const pending = new Map<number, (e: Envelope<unknown>) => void>();
+  const listeners = new Set<(name: string, payload: unknown) => void>();
   const lost = (message: string): Envelope<never> => ({ ok: false, error: { code: 'internal', message } });
 
   function connect(): Promise<WebSocket> {
@@ -24,7 +25,13 @@ export function createWebSocketTransport(location: Location, storage: Storage = 
       const ws = new WebSocket(url);
       ws.onopen = () => resolve(ws);
       ws.onmessage = (event) => {
-        const parsed = WireResponse.safeParse(JSON.parse(String(event.data)));
+        const frame: unknown = JSON.parse(String(event.data));
+        const pushed = WireEvent.safeParse(frame);
+        if (pushed.success) {
+          for (const listener of listeners) listener(pushed.data.event, pushed.data.payload);
+          return;
+        }
+        const parsed = WireResponse.safeParse(frame);
         if (!parsed.success || parsed.data.id === null) return;
         pending.get(parsed.data.id)?.(parsed.data.result as Envelope<unknown>);
         pending.delete(parsed.data.id);
@@ -40,6 +47,10 @@ export function createWebSocketTransport(location: Location, storage: Storage = 
   }
 
   return {
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async call(channel, request) {
       let ws: WebSocket;
       try {

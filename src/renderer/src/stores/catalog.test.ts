@@ -25,6 +25,7 @@ function controllableApi() {
       if (request.id === '99-gone') throw new ApiError('not-found', 'no lab "99-gone" in the catalog');
       return new Promise<LabDetail>((resolve) => waiting.set(request.id!, resolve));
     }) as DmaLabApi['call'],
+    on: () => () => {},
   };
   return { api, answer: (id: string) => waiting.get(id)!(detail(id)) };
 }

@@ -248,7 +248,7 @@ export type LARGE_INTEGER = number | { QuadPart: number };
 
 type HostFn = (...args: number[]) => number;
 type HostName =
-  | 'AllocateAdapterChannel' | 'AllocateCommonBuffer' | 'CalculateScatterGatherList' | 'ExAllocatePool2' | 'ExAllocatePoolWithTag' | 'ExFreePool' | 'FlushAdapterBuffers' | 'FreeAdapterChannel' | 'FreeCommonBuffer' | 'FreeMapRegisters' | 'GetDmaAlignment' | 'GetScatterGatherList' | 'IoAllocateMdl' | 'IoAttachDeviceToDeviceStack' | 'IoBuildPartialMdl' | 'IoCallDriver' | 'IoCompleteRequest' | 'IoConnectInterrupt' | 'IoCreateDevice' | 'IoDeleteDevice' | 'IoDetachDevice' | 'IoDisconnectInterrupt' | 'IoForwardIrpSynchronously' | 'IoFreeMdl' | 'IoInitializeDpcRequest' | 'IoMarkIrpPending' | 'IoRequestDpc' | 'IoSkipCurrentIrpStackLocation' | 'IoStartNextPacket' | 'IoStartPacket' | 'KeBugCheckEx' | 'KeCancelTimer' | 'KeFlushIoBuffers' | 'KeGetCurrentIrql' | 'KeInitializeDpc' | 'KeInitializeTimer' | 'KeInsertQueueDpc' | 'KeLowerIrql' | 'KeRaiseIrql' | 'KeRemoveQueueDpc' | 'KeSetTimerEx' | 'KeStallExecutionProcessor' | 'KeSynchronizeExecutionEnter' | 'KeSynchronizeExecutionLeave' | 'MapTransfer' | 'MmBuildMdlForNonPagedPool' | 'MmGetSystemAddressForMdlSafe' | 'PutDmaAdapter' | 'PutScatterGatherList' | 'READ_MEMORY_UCHAR' | 'READ_MEMORY_ULONG' | 'READ_MEMORY_USHORT' | 'READ_PORT_UCHAR' | 'READ_PORT_ULONG' | 'READ_PORT_USHORT' | 'ReadDmaCounter' | 'RtlCompareMemory' | 'RtlCopyMemory' | 'RtlFillMemory' | 'RtlMoveMemory' | 'WRITE_MEMORY_UCHAR' | 'WRITE_MEMORY_ULONG' | 'WRITE_MEMORY_USHORT' | 'WRITE_PORT_UCHAR' | 'WRITE_PORT_ULONG' | 'WRITE_PORT_USHORT' | 'out';
+  | 'AllocateAdapterChannel' | 'AllocateCommonBuffer' | 'CalculateScatterGatherList' | 'ExAllocatePool2' | 'ExAllocatePoolWithTag' | 'ExFreePool' | 'FlushAdapterBuffers' | 'FreeAdapterChannel' | 'FreeCommonBuffer' | 'FreeMapRegisters' | 'GetDmaAlignment' | 'GetScatterGatherList' | 'IoAllocateMdl' | 'IoAttachDeviceToDeviceStack' | 'IoBuildPartialMdl' | 'IoCallDriver' | 'IoCompleteRequest' | 'IoConnectInterrupt' | 'IoCreateDevice' | 'IoDeleteDevice' | 'IoDetachDevice' | 'IoDisconnectInterrupt' | 'IoForwardIrpSynchronously' | 'IoFreeMdl' | 'IoInitializeDpcRequest' | 'IoMarkIrpPending' | 'IoRequestDpc' | 'IoSkipCurrentIrpStackLocation' | 'IoStartNextPacket' | 'IoStartPacket' | 'KeBugCheckEx' | 'KeCancelTimer' | 'KeFlushIoBuffers' | 'KeGetCurrentIrql' | 'KeInitializeDpc' | 'KeInitializeTimer' | 'KeInsertQueueDpc' | 'KeLowerIrql' | 'KeRaiseIrql' | 'KeRemoveQueueDpc' | 'KeSetTimerEx' | 'KeStallExecutionProcessor' | 'KeSynchronizeExecutionEnter' | 'KeSynchronizeExecutionLeave' | 'MapTransfer' | 'MmBuildMdlForNonPagedPool' | 'MmGetPhysicalAddress' | 'MmGetSystemAddressForMdlSafe' | 'PutDmaAdapter' | 'PutScatterGatherList' | 'READ_MEMORY_UCHAR' | 'READ_MEMORY_ULONG' | 'READ_MEMORY_USHORT' | 'READ_PORT_UCHAR' | 'READ_PORT_ULONG' | 'READ_PORT_USHORT' | 'ReadDmaCounter' | 'RtlCompareMemory' | 'RtlCopyMemory' | 'RtlFillMemory' | 'RtlMoveMemory' | 'WRITE_MEMORY_UCHAR' | 'WRITE_MEMORY_ULONG' | 'WRITE_MEMORY_USHORT' | 'WRITE_PORT_UCHAR' | 'WRITE_PORT_ULONG' | 'WRITE_PORT_USHORT' | 'out';
 type Host = Record<HostName, HostFn>;
 interface RichHost {
   describe(kind: string, id: number): string;
@@ -652,6 +652,14 @@ export function MmGetSystemAddressForMdlSafe(Mdl: MDL, Priority: number): PVOID 
   const va = host.MmGetSystemAddressForMdlSafe(id, num(Priority));
   if (id > 0) mdl(id);
   return va || null;
+}
+/**
+ * The physical address behind a virtual address (ntddk.h), 0 when it is not mapped. It is
+ * what the CPU's page tables say, not a logical address a DMA controller can use: for DMA,
+ * MapTransfer (or AllocateCommonBuffer's LogicalAddress) gives the address the device uses.
+ */
+export function MmGetPhysicalAddress(BaseAddress: PVOID): PHYSICAL_ADDRESS {
+  return host.MmGetPhysicalAddress(num(BaseAddress));
 }
 export function IoAllocateMdl(VirtualAddress: PVOID | null, Length: ULONG, SecondaryBuffer: boolean, ChargeQuota: boolean, Irp: IRP | null): MDL | null {
   const id = host.IoAllocateMdl(num(VirtualAddress ?? 0), num(Length), flag(SecondaryBuffer), flag(ChargeQuota), idOf(Irp));

@@ -1,0 +1,290 @@
+// Lab 06: buffers the 8237 cannot reach (reference solution).
+//
+// The driver never computes a physical address and never writes the DMA controller's
+// ports. MapTransfer does both: it programs the channel with a logical address the 8237
+// can use — the buffer itself when it lies below 16 MiB inside one 64 KiB page, otherwise
+// the map registers AllocateAdapterChannel granted (bounce pages the HAL copies through).
+//
+//   DispatchReadWrite → IoStartPacket → StartIo: KeFlushIoBuffers, AllocateAdapterChannel →
+//   AdapterControl: MapTransfer, READ DATA or WRITE DATA, KeepObject →
+//   ISR: result phase, IoRequestDpc →
+//   DpcForIsr: FlushAdapterBuffers, FreeAdapterChannel, IoCompleteRequest, IoStartNextPacket
+
+import {
+  type FdcController,
+  FDC_OP_TRANSFER,
+  FdcAcknowledgeInterrupt,
+  FdcInitialize,
+  FdcNewController,
+  FdcShutdown,
+  FdcStartTransfer,
+  FdcTransferStatus,
+  CYLINDER_0_SECTORS,
+  SECTOR_SIZE,
+  SECTORS_PER_TRACK,
+  TRACK_BYTES,
+} from './fdc';
+
+interface FdcExtension {
+  Self: DEVICE_OBJECT;
+  Pdo: DEVICE_OBJECT;
+  LowerDevice: DEVICE_OBJECT | null;
+  Started: boolean;
+  Fdc: FdcController;
+  Interrupt: KINTERRUPT | null;
+  DmaAdapter: DMA_ADAPTER | null;
+  NumberOfMapRegisters: number;
+  // The current IRP's transfer, from StartIo to DpcForIsr
+  WriteToDevice: boolean;
+  Sector: number;
+  Length: number;
+  MapRegisterBase: MAP_REGISTER_BASE;
+  CommandFailed: boolean;
+}
+
+// ---- Given: DriverEntry, AddDevice, DispatchPnp, DispatchReadWrite ----------------------
+
+export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {
+  void RegistryPath;
+  DriverObject.DriverExtension.AddDevice = AddDevice;
+  DriverObject.MajorFunction[IRP_MJ_PNP] = DispatchPnp;
+  DriverObject.MajorFunction[IRP_MJ_READ] = DispatchReadWrite;
+  DriverObject.MajorFunction[IRP_MJ_WRITE] = DispatchReadWrite;
+  DriverObject.DriverStartIo = StartIo;
+  return STATUS_SUCCESS;
+}
+
+function AddDevice(DriverObject: DRIVER_OBJECT, PhysicalDeviceObject: DEVICE_OBJECT): NTSTATUS {
+  const fdo = ref<DEVICE_OBJECT | null>(null);
+  const status = IoCreateDevice(DriverObject, 0, null, FILE_DEVICE_DISK, 0, false, fdo);
+  if (!NT_SUCCESS(status) || fdo.value === null) return status;
+  const device = fdo.value;
+  const ext: FdcExtension = {
+    Self: device,
+    Pdo: PhysicalDeviceObject,
+    LowerDevice: null,
+    Started: false,
+    Fdc: FdcNewController(),
+    Interrupt: null,
+    DmaAdapter: null,
+    NumberOfMapRegisters: 0,
+    WriteToDevice: false,
+    Sector: 0,
+    Length: 0,
+    MapRegisterBase: 0,
+    CommandFailed: false,
+  };
+  device.DeviceExtension = ext;
+  // Direct I/O: the I/O manager locks the caller's pages and describes them in an MDL.
+  device.Flags |= DO_DIRECT_IO;
+  ext.LowerDevice = IoAttachDeviceToDeviceStack(device, PhysicalDeviceObject);
+  if (ext.LowerDevice === null) {
+    IoDeleteDevice(device);
+    return STATUS_DEVICE_NOT_CONNECTED;
+  }
+  // The ISR's IoRequestDpc queues DpcForIsr.
+  IoInitializeDpcRequest(device, DpcForIsr);
+  device.Flags &= ~DO_DEVICE_INITIALIZING;
+  return STATUS_SUCCESS;
+}
+
+function DispatchPnp(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const ext = DeviceObject.DeviceExtension as FdcExtension;
+  const stack = IoGetCurrentIrpStackLocation(Irp);
+  let status: NTSTATUS;
+
+  switch (stack.MinorFunction) {
+    case IRP_MN_START_DEVICE:
+      IoForwardIrpSynchronously(ext.LowerDevice!, Irp);
+      status = Irp.IoStatus.Status;
+      if (NT_SUCCESS(status)) status = StartDevice(ext, stack.Parameters.StartDevice.AllocatedResourcesTranslated);
+      Irp.IoStatus.Status = status;
+      Irp.IoStatus.Information = 0;
+      IoCompleteRequest(Irp, IO_NO_INCREMENT);
+      return status;
+
+    case IRP_MN_REMOVE_DEVICE: {
+      ReleaseResources(ext);
+      Irp.IoStatus.Status = STATUS_SUCCESS;
+      IoSkipCurrentIrpStackLocation(Irp);
+      const lower = ext.LowerDevice!;
+      status = IoCallDriver(lower, Irp);
+      IoDetachDevice(lower);
+      ext.LowerDevice = null;
+      IoDeleteDevice(DeviceObject);
+      return status;
+    }
+
+    default:
+      IoSkipCurrentIrpStackLocation(Irp);
+      return IoCallDriver(ext.LowerDevice!, Irp);
+  }
+}
+
+/** Lab 01's adapter object, the interrupt, and the controller reset and recalibrated. */
+function StartDevice(ext: FdcExtension, resources: CM_RESOURCE_LIST | null): NTSTATUS {
+  const descriptors = resources?.List[0]?.PartialResourceList.PartialDescriptors ?? [];
+  const port = descriptors.find((d) => d.Type === CmResourceTypePort);
+  const interrupt = descriptors.find((d) => d.Type === CmResourceTypeInterrupt);
+  const dma = descriptors.find((d) => d.Type === CmResourceTypeDma);
+  if (port === undefined || interrupt === undefined || dma === undefined) return STATUS_INSUFFICIENT_RESOURCES;
+  ext.Fdc.PortBase = port.u.Port.Start;
+
+  const description: DEVICE_DESCRIPTION = {
+    Version: DEVICE_DESCRIPTION_VERSION,
+    Master: false,
+    ScatterGather: false,
+    DemandMode: false,
+    AutoInitialize: false,
+    Dma32BitAddresses: false,
+    IgnoreCount: false,
+    Reserved1: false,
+    Dma64BitAddresses: false,
+    BusNumber: 0,
+    DmaChannel: dma.u.Dma.Channel,
+    InterfaceType: Isa,
+    DmaWidth: Width8Bits,
+    DmaSpeed: Compatible,
+    MaximumLength: TRACK_BYTES,
+    DmaPort: dma.u.Dma.Port,
+  };
+  const mapRegisters = ref(0);
+  const adapter = IoGetDmaAdapter(ext.Pdo, description, mapRegisters);
+  if (adapter === null) return STATUS_INSUFFICIENT_RESOURCES;
+  ext.DmaAdapter = adapter;
+  ext.NumberOfMapRegisters = mapRegisters.value;
+
+  const object = ref<KINTERRUPT | null>(null);
+  const level = interrupt.u.Interrupt.Level;
+  const connected = IoConnectInterrupt(object, InterruptService, ext.Self, null, interrupt.u.Interrupt.Vector, level, level, Latched, false, interrupt.u.Interrupt.Affinity, false);
+  if (!NT_SUCCESS(connected) || object.value === null) {
+    ReleaseResources(ext);
+    return NT_SUCCESS(connected) ? STATUS_INSUFFICIENT_RESOURCES : connected;
+  }
+  ext.Interrupt = object.value;
+
+  if (!FdcInitialize(ext.Fdc)) {
+    ReleaseResources(ext);
+    return STATUS_DEVICE_NOT_READY;
+  }
+  ext.Started = true;
+  return STATUS_SUCCESS;
+}
+
+function ReleaseResources(ext: FdcExtension): void {
+  ext.Started = false;
+  FdcShutdown(ext.Fdc);
+  if (ext.Interrupt !== null) {
+    IoDisconnectInterrupt(ext.Interrupt);
+    ext.Interrupt = null;
+  }
+  if (ext.DmaAdapter !== null) {
+    ext.DmaAdapter.DmaOperations.PutDmaAdapter(ext.DmaAdapter);
+    ext.DmaAdapter = null;
+  }
+}
+
+/**
+ * Whole sectors of one track on cylinder 0, no more pages than the map registers reach;
+ * everything else is refused here.
+ */
+function DispatchReadWrite(DeviceObject: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
+  const ext = DeviceObject.DeviceExtension as FdcExtension;
+  const stack = IoGetCurrentIrpStackLocation(Irp);
+  const { Length, ByteOffset } = stack.MajorFunction === IRP_MJ_WRITE ? stack.Parameters.Write : stack.Parameters.Read;
+  const first = ByteOffset / SECTOR_SIZE;
+  const last = (ByteOffset + Length) / SECTOR_SIZE - 1;
+  let status = STATUS_PENDING;
+  if (!ext.Started) status = STATUS_DEVICE_NOT_READY;
+  else if (
+    Irp.MdlAddress === null ||
+    Length === 0 ||
+    Length % SECTOR_SIZE !== 0 ||
+    ByteOffset % SECTOR_SIZE !== 0 ||
+    first < 0 ||
+    last >= CYLINDER_0_SECTORS ||
+    Math.floor(first / SECTORS_PER_TRACK) !== Math.floor(last / SECTORS_PER_TRACK) ||
+    ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(Irp.MdlAddress), Length) > ext.NumberOfMapRegisters
+  ) {
+    status = STATUS_INVALID_PARAMETER;
+  }
+  if (status !== STATUS_PENDING) {
+    Irp.IoStatus.Status = status;
+    Irp.IoStatus.Information = 0;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return status;
+  }
+  // StartIo runs the requests one at a time: the controller and its channel do one transfer.
+  IoMarkIrpPending(Irp);
+  IoStartPacket(DeviceObject, Irp, null, null);
+  return STATUS_PENDING;
+}
+
+// ---- StartIo, AdapterControl, the ISR, DpcForIsr -----------------------------------------
+
+function StartIo(DeviceObject: DEVICE_OBJECT, Irp: IRP): void {
+  const ext = DeviceObject.DeviceExtension as FdcExtension;
+  const stack = IoGetCurrentIrpStackLocation(Irp);
+  const mdl = Irp.MdlAddress!;
+  ext.WriteToDevice = stack.MajorFunction === IRP_MJ_WRITE;
+  const parameters = ext.WriteToDevice ? stack.Parameters.Write : stack.Parameters.Read;
+  ext.Sector = parameters.ByteOffset / SECTOR_SIZE;
+  ext.Length = parameters.Length;
+  KeFlushIoBuffers(mdl, !ext.WriteToDevice, true);
+  // One map register per page the transfer touches: the HAL uses them only when the
+  // buffer is out of the controller's reach, but the driver cannot know that, and must not
+  // try to find out. DispatchReadWrite already refused what NumberOfMapRegisters cannot map.
+  const adapter = ext.DmaAdapter!;
+  const mapRegisters = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), ext.Length);
+  const status = adapter.DmaOperations.AllocateAdapterChannel(adapter, DeviceObject, mapRegisters, AdapterControl, ext);
+  if (!NT_SUCCESS(status)) FinishRequest(DeviceObject, status, 0);
+}
+
+/** The channel and the map registers are ours: map the buffer, start the command, keep them. */
+function AdapterControl(DeviceObject: DEVICE_OBJECT, Irp: IRP | null, MapRegisterBase: MAP_REGISTER_BASE, Context: unknown): IO_ALLOCATION_ACTION {
+  const ext = Context as FdcExtension;
+  const adapter = ext.DmaAdapter!;
+  const mdl = Irp!.MdlAddress!;
+  ext.MapRegisterBase = MapRegisterBase;
+  const length = ref(ext.Length);
+  // MapTransfer programs the 8237 (mask, mode, address, page, count, unmask) with a logical
+  // address it can reach. For a write through map registers it first copies the caller's
+  // data into them; for a read, FlushAdapterBuffers copies the data back out.
+  adapter.DmaOperations.MapTransfer(adapter, mdl, MapRegisterBase, MmGetMdlVirtualAddress(mdl), length, ext.WriteToDevice);
+  ext.CommandFailed = !(length.value === ext.Length && FdcStartTransfer(ext.Fdc, ext.Sector, ext.WriteToDevice));
+  if (ext.CommandFailed) IoRequestDpc(DeviceObject, Irp, null);
+  return KeepObject;
+}
+
+function InterruptService(Interrupt: KINTERRUPT, ServiceContext: unknown): boolean {
+  void Interrupt;
+  const fdo = ServiceContext as DEVICE_OBJECT;
+  const ext = fdo.DeviceExtension as FdcExtension;
+  if (!FdcAcknowledgeInterrupt(ext.Fdc)) return false;
+  if (ext.Fdc.Operation === FDC_OP_TRANSFER) IoRequestDpc(fdo, fdo.CurrentIrp, null);
+  return true;
+}
+
+function DpcForIsr(Dpc: KDPC, DeviceObject: DEVICE_OBJECT, Irp: IRP | null, Context: unknown): void {
+  void Dpc;
+  void Context;
+  const ext = DeviceObject.DeviceExtension as FdcExtension;
+  const irp = Irp ?? DeviceObject.CurrentIrp!;
+  const adapter = ext.DmaAdapter!;
+  const mdl = irp.MdlAddress!;
+  ext.Fdc.Operation = 0;
+  // Masks the channel and, for a read that went through map registers, copies the data
+  // from the bounce pages into the caller's buffer: until then the buffer holds nothing.
+  adapter.DmaOperations.FlushAdapterBuffers(adapter, mdl, ext.MapRegisterBase, MmGetMdlVirtualAddress(mdl), ext.Length, ext.WriteToDevice);
+  adapter.DmaOperations.FreeAdapterChannel(adapter);
+  const status = ext.CommandFailed ? STATUS_DEVICE_NOT_READY : FdcTransferStatus(ext.Fdc);
+  FinishRequest(DeviceObject, status, NT_SUCCESS(status) ? ext.Length : 0);
+}
+
+function FinishRequest(DeviceObject: DEVICE_OBJECT, status: NTSTATUS, information: number): void {
+  const irp = DeviceObject.CurrentIrp!;
+  irp.IoStatus.Status = status;
+  irp.IoStatus.Information = information;
+  IoCompleteRequest(irp, IO_DISK_INCREMENT);
+  IoStartNextPacket(DeviceObject, false);
+}

@@ -1,0 +1,38 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { RunState, Stop } from '../../shared/runState';
+import type { DebugCommand } from '../../sim/run/debugger';
+
+// How the main thread and a simulation worker under the debugger talk. A stopped worker is
+// blocked inside the run (the run is synchronous), so it cannot take messages the usual way:
+// it sleeps in Atomics.wait on a shared word and, when woken, drains its port with
+// receiveMessageOnPort. The main thread posts, then bumps the word and notifies.
+
+/** Int32 slots of the shared control buffer. */
+export const CONTROL = {
+  /** Bumped by the main thread after each message it posts; the worker waits on it. */
+  signal: 0,
+  /** 1: pause at the next event (the worker clears it when it stops). */
+  pause: 1,
+  /** Speed as simulated time per wall time × 1000 (1000 = real time); 0 = as fast as possible. */
+  speed: 2,
+} as const;
+
+export const CONTROL_BYTES = 16;
+
+/** What the worker is told: commands and state requests while stopped, breakpoints at any time. */
+export type DebugMessage = { kind: 'command'; command: DebugCommand } | { kind: 'state' } | { kind: 'breakpoints'; lines: number[] };
+
+/** What a worker under the debugger sends, besides its final SimulationReply. */
+export type DebugReport = { kind: 'stopped'; stop: Stop; state: RunState } | { kind: 'state'; state: RunState };
+
+export interface DebugSetup {
+  control: SharedArrayBuffer;
+  port: MessagePort;
+  breakpoints: number[];
+  stopAtStart: boolean;
+  /** Step back: run without stopping to this stop. */
+  replayTo?: Stop;
+}
+
+/** States sent while running, at most this often (the renderer draws no faster). */
+export const STATE_INTERVAL_MS = 50;

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { Scenario } from '../../shared/scenario';
+import { DebugRun, DebugRunError, type DebugEvent, type DebugRunOptions } from './debugRun';
+
+// Lab 02's solution in a real simulation worker under the debugger: stops, steps, pause,
+// speed, step back to the same machine state, and the end of the run.
+
+const root = join(__dirname, '..', '..', '..');
+const workerPath = join(root, 'out', 'main', 'simWorker.js');
+const dir = join(root, 'labs', '02-packet-read');
+const source = readFileSync(join(dir, 'solution.ts'), 'utf8');
+const request = {
+  scenario: Scenario.parse(parse(readFileSync(join(dir, 'scenario.yaml'), 'utf8'))),
+  source,
+  file: 'solution.ts',
+  seed: 1,
+  images: {},
+  files: { './fdc': readFileSync(join(dir, 'fdc.ts'), 'utf8') },
+};
+const FLUSH_LINE = source.split('\n').findIndex((l) => l.includes('adapter.DmaOperations.FlushAdapterBuffers(adapter, mdl, ext.MapRegisterBase')) + 1;
+
+/** A run and the events it has sent, with a way to wait for the next of a kind. */
+function start(options: Partial<DebugRunOptions> = {}) {
+  const events: DebugEvent[] = [];
+  const waiters: { kind: DebugEvent['kind']; resolve: (e: DebugEvent) => void }[] = [];
+  let read = 0;
+  const run = DebugRun.start(request, { breakpoints: [], stopAtStart: true, speed: 0, ...options }, workerPath, (event) => {
+    events.push(event);
+    for (const w of [...waiters]) {
+      const found = events.slice(read).find((e) => e.kind === w.kind);
+      if (found) {
+        read = events.indexOf(found) + 1;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(found);
+      }
+    }
+  });
+  const next = <K extends DebugEvent['kind']>(kind: K): Promise<Extract<DebugEvent, { kind: K }>> =>
+    new Promise((resolve) => {
+      const found = events.slice(read).find((e) => e.kind === kind);
+      if (found) {
+        read = events.indexOf(found) + 1;
+        resolve(found as Extract<DebugEvent, { kind: K }>);
+      } else waiters.push({ kind, resolve: resolve as (e: DebugEvent) => void });
+    });
+  return { run, events, next };
+}
+
+beforeAll(() => {
+  if (!existsSync(workerPath)) throw new Error('the app is not built: run "npm run build" before these tests');
+});
+
+describe('a debug run', () => {
+  it('stops at entry and at a breakpoint, steps, steps back to the same state, and runs to the end', async () => {
+    const { run, next } = start();
+    const entry = await next('stopped');
+    expect(entry.stop.kind).toBe('start');
+    expect(entry.canStepBack).toBe(false);
+    expect(() => run.stepBack()).toThrow(DebugRunError);
+
+    run.resume({ mode: 'run', breakpoints: [FLUSH_LINE] });
+    const atFlush = await next('stopped');
+    expect(atFlush.stop).toMatchObject({ kind: 'breakpoint', line: FLUSH_LINE });
+    expect(atFlush.state.dma[0].channels[2]!.tc).toBe(true);
+
+    run.resume({ mode: 'line' });
+    const stepped = await next('stopped');
+    expect(stepped.stop.kind).toBe('line');
+    expect(stepped.stop.position.statements).toBe(atFlush.stop.position.statements + 1);
+    expect(stepped.canStepBack).toBe(true);
+
+    run.stepBack();
+    const back = await next('stopped');
+    expect(back.stop).toEqual(atFlush.stop);
+    expect(back.state).toEqual(atFlush.state);
+
+    run.resume({ mode: 'run', breakpoints: [] });
+    const end = await next('finished');
+    expect(end.reply.kind).toBe('result');
+    expect(end.reply.kind === 'result' && end.reply.result.ok).toBe(true);
+    expect(run.isFinished).toBe(true);
+  }, 60_000);
+
+  it('streams states while running at real time, and pauses on request', async () => {
+    const { run, next, events } = start({ stopAtStart: false, speed: 1 });
+    await next('state');
+    await next('state');
+    run.pause();
+    const paused = await next('stopped');
+    expect(paused.stop.kind).toBe('pause');
+    // Real time: the first states came while the simulated clock was still early in the run.
+    const states = events.filter((e) => e.kind === 'state');
+    expect(states.length).toBeGreaterThanOrEqual(2);
+    expect(paused.state.timeNs).toBeGreaterThan(0);
+    expect(() => run.resume({ mode: 'line' })).not.toThrow();
+    await next('stopped');
+    run.stop();
+    expect((await next('ended')).reason).toBe('stopped');
+    expect(() => run.resume({ mode: 'run' })).toThrow(/has ended/);
+  }, 60_000);
+
+  it('takes new breakpoints while running', async () => {
+    const { run, next } = start({ stopAtStart: false, speed: 1 });
+    await next('state');
+    run.setBreakpoints([FLUSH_LINE]);
+    const hit = await next('stopped');
+    expect(hit.stop).toMatchObject({ kind: 'breakpoint', line: FLUSH_LINE });
+    run.stop();
+  }, 60_000);
+
+  it('reports a driver that does not compile, and never starts it', async () => {
+    const events: DebugEvent[] = [];
+    await new Promise<void>((resolve) => {
+      DebugRun.start({ ...request, source: 'export function DriverEntry(: number {}' }, { breakpoints: [], stopAtStart: true, speed: 0 }, workerPath, (e) => {
+        events.push(e);
+        if (e.kind === 'finished') resolve();
+      });
+    });
+    expect(events.map((e) => e.kind)).toEqual(['finished']);
+    const reply = (events[0] as Extract<DebugEvent, { kind: 'finished' }>).reply;
+    expect(reply.kind).toBe('load-error');
+  }, 60_000);
+});

@@ -1,0 +1,164 @@
+import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { RunState, Stop } from '../../shared/runState';
+import type { DebugCommand } from '../../sim/run/debugger';
+import { CONTROL, CONTROL_BYTES, type DebugMessage } from './debugProtocol';
+import { runSimulation, type SimulationReply, type SimulationRequest } from './simulation';
+
+// One run under the debugger, from the main thread: a worker that stops where the person
+// asks, and step back, which replays the run in a fresh worker to the stop before the
+// last one (the run is deterministic, so it lands on the same machine state).
+
+export type DebugEvent =
+  | { kind: 'stopped'; stop: Stop; state: RunState; canStepBack: boolean }
+  | { kind: 'state'; state: RunState }
+  | { kind: 'finished'; reply: SimulationReply }
+  | { kind: 'ended'; reason: 'stopped' };
+
+export interface DebugRunOptions {
+  breakpoints: number[];
+  stopAtStart: boolean;
+  /** Simulated time per wall time (1 = real time); 0 = as fast as possible. */
+  speed: number;
+}
+
+export class DebugRunError extends Error {}
+
+export class DebugRun {
+  private worker: Worker | null = null;
+  private port: MessagePort | null = null;
+  private control: Int32Array = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+  /** Every stop so far in this (possibly replayed) history, oldest first. */
+  private stops: Stop[] = [];
+  private stopped = false;
+  private finished = false;
+  /** The worker being replaced by step back: its end is not the run's end. */
+  private retired = new Set<Worker>();
+  private breakpoints: number[];
+  private speed: number;
+
+  private constructor(
+    private readonly request: Omit<SimulationRequest, 'debug'>,
+    options: DebugRunOptions,
+    private readonly workerPath: string,
+    private readonly emit: (event: DebugEvent) => void,
+  ) {
+    this.breakpoints = [...options.breakpoints];
+    this.speed = options.speed;
+    this.launch(options.stopAtStart, null);
+  }
+
+  static start(request: Omit<SimulationRequest, 'debug'>, options: DebugRunOptions, workerPath: string, emit: (event: DebugEvent) => void): DebugRun {
+    return new DebugRun(request, options, workerPath, emit);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Goes on from a stop: run to the next breakpoint, or step one line, event or interrupt. */
+  resume(command: DebugCommand): void {
+    this.expectStopped('go on');
+    if (command.breakpoints) this.breakpoints = [...command.breakpoints];
+    this.stopped = false;
+    this.send({ kind: 'command', command: { ...command, breakpoints: this.breakpoints } });
+  }
+
+  /** New breakpoints: kept for the next command when stopped, sent at once while running. */
+  setBreakpoints(lines: number[]): void {
+    this.breakpoints = [...lines];
+    if (!this.stopped && !this.finished) this.send({ kind: 'breakpoints', lines: this.breakpoints });
+  }
+
+  pause(): void {
+    if (this.finished || this.stopped) return;
+    Atomics.store(this.control, CONTROL.pause, 1);
+    Atomics.notify(this.control, CONTROL.pause);
+  }
+
+  setSpeed(speed: number): void {
+    this.speed = speed;
+    Atomics.store(this.control, CONTROL.speed, Math.round(speed * 1000));
+    Atomics.notify(this.control, CONTROL.pause);
+  }
+
+  /** Replays the run to the stop before the current one. */
+  stepBack(): void {
+    this.expectStopped('step back');
+    if (this.stops.length < 2) throw new DebugRunError('there is no earlier stop to go back to');
+    const target = this.stops[this.stops.length - 2]!;
+    this.stops = this.stops.slice(0, -2); // the replay's stop puts the target back
+    this.stopped = false;
+    if (this.worker) {
+      this.retired.add(this.worker);
+      void this.worker.terminate();
+    }
+    this.launch(false, target);
+  }
+
+  /** Ends the run now. */
+  stop(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopped = false;
+    if (this.worker) {
+      this.retired.add(this.worker);
+      void this.worker.terminate();
+    }
+    this.emit({ kind: 'ended', reason: 'stopped' });
+  }
+
+  private expectStopped(what: string): void {
+    if (this.finished) throw new DebugRunError(`the run has ended: nothing to ${what}`);
+    if (!this.stopped) throw new DebugRunError(`the run is not stopped: pause it before you ${what}`);
+  }
+
+  private send(message: DebugMessage): void {
+    this.port!.postMessage(message);
+    Atomics.add(this.control, CONTROL.signal, 1);
+    Atomics.notify(this.control, CONTROL.signal);
+  }
+
+  private launch(stopAtStart: boolean, replayTo: Stop | null): void {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
+    Atomics.store(this.control, CONTROL.speed, Math.round(this.speed * 1000));
+    let worker: Worker | null = null;
+    void runSimulation(
+      {
+        ...this.request,
+        debug: {
+          control: this.control.buffer as SharedArrayBuffer,
+          port: port2,
+          breakpoints: this.breakpoints,
+          stopAtStart,
+          ...(replayTo ? { replayTo } : {}),
+        },
+      },
+      {
+        workerPath: this.workerPath,
+        onWorker: (w) => {
+          worker = w;
+          this.worker = w;
+        },
+        onDebug: (report) => {
+          if (worker === null || this.retired.has(worker)) return;
+          if (report.kind === 'state') return this.emit(report);
+          this.stops.push(report.stop);
+          this.stopped = true;
+          this.emit({ kind: 'stopped', stop: report.stop, state: report.state, canStepBack: this.stops.length >= 2 });
+        },
+      },
+    ).then((reply) => {
+      port1.close();
+      if (worker !== null && this.retired.has(worker)) return;
+      this.finished = true;
+      this.stopped = false;
+      this.emit({ kind: 'finished', reply });
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import type { RunAction, RunEvent, RunOutcome } from '../../shared/run';
+import type { ApiParsedRequest } from '../../shared/api';
+import type { ApiClient } from '../api/handlers';
+import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
+import type { LabCatalog } from './labCatalog';
+import type { SimulationReply } from './simulation';
+
+// The app's runs: each one a DebugRun in a worker of its own, owned by the client (window or
+// socket) that started it, which alone may steer it and hears its events. A client that goes
+// away takes its runs with it.
+
+export class RunNotFoundError extends Error {}
+export { DebugRunError as RunControlError };
+
+function outcome(reply: SimulationReply): RunOutcome {
+  if (reply.kind === 'result') return { kind: 'result', result: reply.result };
+  if (reply.kind === 'load-error') return { kind: 'load-error', message: reply.message, compileErrors: reply.compileErrors };
+  return { kind: 'crash', message: reply.message };
+}
+
+function toRunEvent(event: DebugEvent): RunEvent {
+  switch (event.kind) {
+    case 'finished':
+      return { kind: 'finished', outcome: outcome(event.reply) };
+    case 'ended':
+      return { kind: 'finished', outcome: { kind: 'stopped' } };
+    default:
+      return event;
+  }
+}
+
+export class RunManager {
+  private readonly runs = new Map<number, { run: DebugRun; client: ApiClient }>();
+  private nextId = 1;
+
+  constructor(
+    private readonly catalog: LabCatalog,
+    private readonly workerPath: string,
+  ) {}
+
+  /** Runs going now. */
+  get active(): number {
+    return this.runs.size;
+  }
+
+  async start(request: ApiParsedRequest<'run.start'>, client: ApiClient): Promise<number> {
+    const inputs = await this.catalog.runInputs(request.labId);
+    const runId = this.nextId++;
+    const run = DebugRun.start(
+      { scenario: inputs.scenario, source: request.source, file: 'driver.ts', seed: request.seed, images: inputs.images, files: inputs.files },
+      { breakpoints: request.breakpoints, stopAtStart: request.stopAtStart, speed: request.speed },
+      this.workerPath,
+      (event) => {
+        if (event.kind === 'finished' || event.kind === 'ended') this.runs.delete(runId);
+        client.emit('run.event', { runId, event: toRunEvent(event) });
+      },
+    );
+    this.runs.set(runId, { run, client });
+    client.onClose(() => {
+      run.stop();
+      this.runs.delete(runId);
+    });
+    return runId;
+  }
+
+  control(runId: number, action: RunAction, client: ApiClient): void {
+    const run = this.own(runId, client);
+    switch (action) {
+      case 'continue':
+        return run.resume({ mode: 'run' });
+      case 'step-line':
+        return run.resume({ mode: 'line' });
+      case 'step-event':
+        return run.resume({ mode: 'event' });
+      case 'step-interrupt':
+        return run.resume({ mode: 'interrupt' });
+      case 'pause':
+        return run.pause();
+      case 'step-back':
+        return run.stepBack();
+      case 'stop':
+        return run.stop();
+    }
+  }
+
+  set(runId: number, client: ApiClient, breakpoints?: number[], speed?: number): void {
+    const run = this.own(runId, client);
+    if (breakpoints) run.setBreakpoints(breakpoints);
+    if (speed !== undefined) run.setSpeed(speed);
+  }
+
+  /** Stops every run (the app is closing). */
+  stopAll(): void {
+    for (const { run } of this.runs.values()) run.stop();
+    this.runs.clear();
+  }
+
+  private own(runId: number, client: ApiClient): DebugRun {
+    const entry = this.runs.get(runId);
+    if (!entry || entry.client !== client) throw new RunNotFoundError(`no run ${runId} is going (it has ended, or it is not this window's)`);
+    return entry.run;
+  }
+}

@@ -1,0 +1,109 @@
+import type { DeviceState, DmaChipState, IrpState, RunState } from '../../shared/runState';
+import { Fdc82077 } from '../hw/fdc82077';
+import type { DmaChipSnapshot } from '../hw/isaDma';
+import { SoundBlaster16 } from '../hw/sb16';
+import { Scanner } from '../hw/scanner';
+import { ntStatusName, WDM_CONSTANTS as W } from '../kernel/wdmConstants';
+import type { SessionParts } from './session';
+
+// The machine at this moment, for the hardware panels: read-only, and cheap enough to take
+// many times a second while a run streams.
+
+function chip(name: DmaChipState['name'], s: DmaChipSnapshot): DmaChipState {
+  return {
+    name,
+    command: s.command,
+    status: s.status,
+    bytePointer: s.bytePointer,
+    // Status bits 0–3: channel 0–3 of the chip reached terminal count.
+    channels: s.channels.map((c, local) => ({ ...c, tc: (s.status & (1 << local)) !== 0 })),
+  };
+}
+
+function device(name: string, d: unknown): DeviceState | null {
+  if (d instanceof Fdc82077) {
+    const s = d.snapshot();
+    return {
+      type: 'floppy',
+      name,
+      phase: s.phase,
+      command: s.command,
+      cylinder: s.headPositions[0] ?? 0,
+      motorOn: (s.motors & 1) !== 0,
+      dreq: s.dreq,
+      irq: s.irq,
+      sectorsRead: s.sectorsRead,
+      sectorsWritten: s.sectorsWritten,
+      transfer: s.transfer && { write: s.transfer.write, cylinder: s.transfer.cylinder, head: s.transfer.head, sector: s.transfer.sector, byteInSector: s.transfer.byteInSector },
+      overruns: s.overruns,
+    };
+  }
+  if (d instanceof SoundBlaster16) {
+    const s = d.snapshot();
+    return {
+      type: 'sound',
+      name,
+      mode: s.mode,
+      rate: s.rate,
+      bits: s.format.bits,
+      channels: s.format.channels,
+      autoInit: s.autoInit,
+      blockPosition: s.blockPosition,
+      blockBytes: s.blockBytes,
+      bytesPlayed: s.bytesPlayed,
+      bytesCaptured: s.bytesCaptured,
+      underruns: s.underruns,
+      overruns: s.overruns,
+    };
+  }
+  if (d instanceof Scanner) {
+    const s = d.snapshot();
+    return { type: 'scanner', name, status: s.status, lines: s.lines, lineBytes: s.lineBytes, linesCaptured: s.linesCaptured, delivered: s.delivered, segments: s.segments, fifo: s.fifo, overruns: s.overruns };
+  }
+  return null;
+}
+
+export function captureRunState(parts: SessionParts): RunState {
+  const { machine, kernel, io, hal, debugger: debug } = parts;
+  const dma = machine.dma.snapshot();
+  const pic = machine.pic.snapshot();
+  const use = hal.mapRegisterUse();
+  const irps: IrpState[] = parts.irps.map((irp) => {
+    const device = [...io.devices.values()].find((d) => d.currentIrp === irp || d.queue.includes(irp));
+    return {
+      id: irp.id,
+      major: irp.major === W.IRP_MJ_WRITE ? 'write' : 'read',
+      device: irp.deviceName,
+      length: irp.length,
+      offset: irp.offset,
+      status: irp.completed ? ntStatusName(irp.status) : null,
+      information: irp.information,
+      current: device?.currentIrp === irp,
+      queued: device !== undefined && device.currentIrp !== irp,
+    };
+  });
+  return {
+    timeNs: machine.scheduler.now,
+    irql: kernel.irql,
+    position: debug ? { ...debug.position } : { statements: 0, events: machine.scheduler.eventsRun, interrupts: kernel.stats.interrupts },
+    line: debug?.line ?? null,
+    dma: [chip('DMA1', dma.dma1), chip('DMA2', dma.dma2)],
+    pic: { intr: pic.intr, irqLines: pic.irqLines, irr: pic.master.irr | (pic.slave.irr << 8), isr: pic.master.isr | (pic.slave.isr << 8), imr: pic.master.imr | (pic.slave.imr << 8) },
+    mapRegisters: { total: use.total, inUse: use.grants.reduce((n, g) => n + g.count, 0), grants: use.grants.map((g) => ({ base: g.base, physical: g.physical, count: g.count, adapterId: g.adapterId })) },
+    adapters: [...hal.adapters.values()].map((a) => ({
+      id: a.id,
+      device: io.devices.get(a.pdoId)?.deviceName ?? '',
+      channel: a.channel,
+      numberOfMapRegisters: a.numberOfMapRegisters,
+      ownsChannel: a.ownsChannel,
+      mapped: a.mapped && { ...a.mapped },
+      heldNs: a.channelTime.heldNs + (a.channelTime.since >= 0 ? machine.scheduler.now - a.channelTime.since : 0),
+      waitedNs: a.channelTime.waitedNs,
+    })),
+    irps,
+    devices: [...machine.devices.entries()].flatMap(([name, d]) => device(name, d) ?? []),
+    consoleLines: kernel.console.length,
+    findings: kernel.findings.length,
+    dmaBytes: machine.dma.bytesMoved,
+  };
+}
