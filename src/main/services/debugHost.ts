@@ -10,12 +10,15 @@ import { CONTROL, type DebugMessage, type DebugReport, type DebugSetup, STATE_IN
 
 /** Wall-clock checks happen every this many events: performance.now() per event would cost more than the event. */
 const CHECK_EVERY = 64;
+/** …or after this much simulated time, whichever comes first. */
+const CHECK_SIM_NS = 1_000_000;
 /** Longest sleep at a time when ahead of the chosen speed, so that Pause is felt at once. */
 const MAX_SLEEP_MS = 20;
 
 export function createDebugHost(setup: DebugSetup, state: () => RunState, post: (report: DebugReport) => void): DebugHost {
   const control = new Int32Array(setup.control);
   let events = 0;
+  let lastCheckSim = 0;
   let lastPost = performance.now();
   // Speed anchors: the wall time and simulated time when the speed last took effect.
   let anchor: { wall: number; sim: number; speed: number } | null = null;
@@ -73,7 +76,16 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
     },
     pauseRequested(_position: RunPosition, timeNs: number): boolean {
       if (Atomics.load(control, CONTROL.pause) === 1) return true;
-      if (++events % CHECK_EVERY !== 0) return false;
+      // The speed counts from the first event after a start or a stop, so that a leap of
+      // simulated time before the first check (a motor spinning up) is held to it too.
+      if (anchor === null) {
+        const speed = Atomics.load(control, CONTROL.speed);
+        if (speed > 0) anchor = { wall: performance.now(), sim: timeNs, speed };
+      }
+      // Look at the clock every CHECK_EVERY events, or sooner when simulated time leaps (a
+      // seek, a motor spinning up), so that a slow speed holds in quiet stretches too.
+      if (++events % CHECK_EVERY !== 0 && timeNs - lastCheckSim < CHECK_SIM_NS) return false;
+      lastCheckSim = timeNs;
       const now = performance.now();
       streamState(now);
       const speed = Atomics.load(control, CONTROL.speed);

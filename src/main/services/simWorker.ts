@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../shared/scenario';
 import { SandboxLoadError } from '../../sim/driver/sandbox';
 import { captureRunState } from '../../sim/run/runState';
-import { runScenario } from '../../sim/run/session';
+import { runScenario, type SessionParts } from '../../sim/run/session';
 import { createDebugHost } from './debugHost';
 import type { DebugReport } from './debugProtocol';
 import { EXPORTERS } from '../../sim/trace/exporters';
@@ -14,6 +14,7 @@ import type { SimulationReply, SimulationRequest } from './simulation';
 // sandbox grows this thread's memory, and a runaway one takes only this thread down.
 
 async function main(request: SimulationRequest): Promise<SimulationReply> {
+  let debugParts: SessionParts | null = null;
   try {
     const trace = request.trace ? new TraceRecorder(request.trace.detail) : undefined;
     const session = await runScenario({
@@ -27,12 +28,17 @@ async function main(request: SimulationRequest): Promise<SimulationReply> {
       ...(request.debug
         ? {
             debug: {
-              host: (parts) => createDebugHost(request.debug!, () => captureRunState(parts), (report: DebugReport) => parentPort!.postMessage(report)),
+              host: (parts) => {
+                debugParts = parts;
+                return createDebugHost(request.debug!, () => captureRunState(parts), (report: DebugReport) => parentPort!.postMessage(report));
+              },
               options: { breakpoints: request.debug.breakpoints, stopAtStart: request.debug.stopAtStart, ...(request.debug.replayTo ? { replayTo: request.debug.replayTo } : {}) },
             },
           }
         : {}),
     });
+    // The panels show the machine as the run left it.
+    if (debugParts) parentPort!.postMessage({ kind: 'state', state: captureRunState(debugParts) } satisfies DebugReport);
     if (!trace || !request.trace) return { kind: 'result', result: session.result };
     const { path, format, vcdBuses } = request.trace;
     try {

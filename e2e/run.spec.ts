@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+
+// The workbench in a real browser: type a driver, run it, watch the DMA panel, read the
+// checks; a finding lands on its line; a breakpoint stops the run, step moves the line, and
+// step back returns to the stop before with the panels as they were.
+
+const root = join(import.meta.dirname, '..');
+const lab = (id: string, file: string) => readFileSync(join(root, 'labs', id, file), 'utf8');
+
+async function openLab(page: Page, url: string, title: RegExp): Promise<void> {
+  await page.goto(url);
+  await page.getByTestId('catalog').getByRole('button', { name: title }).click();
+  await expect(page.getByTestId('editor').locator('.view-lines')).toBeVisible();
+}
+
+/** Replaces the editor's text with a paste (typing it would let the editor re-indent each line). */
+async function typeDriver(page: Page, source: string): Promise<void> {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.evaluate((text) => navigator.clipboard.writeText(text), source);
+  await page.getByTestId('editor').locator('.view-lines').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Control+V');
+  await page.keyboard.press('Control+Home');
+  await expect(page.getByTestId('editor').locator('.view-lines')).toContainText(source.split('\n')[0]!);
+}
+
+/** Scrolls the editor to `line` (Ctrl+G) and clicks its number, which sets a breakpoint there. */
+async function toggleBreakpoint(page: Page, line: number): Promise<void> {
+  await page.getByTestId('editor').locator('.view-lines').click();
+  await page.keyboard.press('Control+G');
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.getByTestId('editor').locator('.line-numbers', { hasText: new RegExp(`^${line}$`) }).click();
+}
+
+test.describe('running a driver', () => {
+  test('lab 02 solved: channel 2 reaches terminal count and every check passes', async ({ page, host }) => {
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await openLab(page, host.url, /A packet-based read/);
+    await typeDriver(page, lab('02-packet-read', 'solution.ts'));
+    await page.getByTestId('run').click();
+
+    await expect(page.getByTestId('verdict')).toHaveText('Every check passed.', { timeout: 30_000 });
+    await expect(page.getByTestId('check-data-integrity')).toContainText('pass');
+    await page.screenshot({ path: 'artifacts/e2e-run-result.png' });
+
+    await page.getByTestId('tab-dma').click();
+    const ch2 = page.getByTestId('dma-ch2');
+    await expect(ch2.getByTestId('tc')).toBeVisible();
+    await expect(ch2.getByTestId('current-count')).toHaveText('FFFF');
+    await page.screenshot({ path: 'artifacts/e2e-run-dma.png' });
+    await page.getByTestId('tab-irps').click();
+    await expect(page.getByTestId('irp-panel')).toContainText('STATUS_SUCCESS');
+    await page.screenshot({ path: 'artifacts/e2e-run-irps.png' });
+    await page.getByTestId('tab-machine').click();
+    await expect(page.getByTestId('device-fdc0')).toContainText('5 sectors read');
+    await page.screenshot({ path: 'artifacts/e2e-run-machine.png' });
+    expect(errors).toEqual([]);
+  });
+
+  test('a wrong driver shows its verifier finding at its line', async ({ page, host }) => {
+    await openLab(page, host.url, /Find the bugs/);
+    await page.getByTestId('run').click();
+    const first = page.getByTestId('finding').first();
+    await expect(first).toBeVisible({ timeout: 30_000 });
+    const line = Number(/line (\d+)/.exec((await first.getByRole('button').textContent()) ?? '')![1]);
+    await first.getByRole('button').click();
+    const editor = page.getByTestId('editor');
+    // The finding's line is on screen, marked in the margin and underlined.
+    await expect(editor.locator(`.dmalab-line-${line}`)).toBeAttached();
+    await expect(editor.locator('.dmalab-marker-warning').first()).toBeVisible();
+    await expect(editor.locator('.squiggly-warning').first()).toBeVisible();
+    await page.screenshot({ path: 'artifacts/e2e-run-finding.png' });
+  });
+
+  test('a breakpoint stops the run at its line, step moves on, step back returns with the panels as they were', async ({ page, host }) => {
+    await openLab(page, host.url, /A packet-based read/);
+    const source = lab('02-packet-read', 'solution.ts');
+    await typeDriver(page, source);
+    const flush = source.split('\n').findIndex((l) => l.includes('adapter.DmaOperations.FlushAdapterBuffers(')) + 1;
+    await toggleBreakpoint(page, flush);
+    await expect(page.getByTestId('editor').locator('.dmalab-breakpoint')).toHaveCount(1);
+
+    await page.getByTestId('run').click();
+    const status = page.getByTestId('run-status');
+    await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`, { timeout: 30_000 });
+    await expect(page.getByTestId('editor').locator('.dmalab-current-line')).toBeVisible();
+    await page.getByTestId('tab-dma').click();
+    // At the first flush: the first sector has moved, channel 2 is at terminal count.
+    await expect(page.getByTestId('dma-ch2').getByTestId('tc')).toBeVisible();
+    const before = await page.getByTestId('dma-panel').textContent();
+    await page.screenshot({ path: 'artifacts/e2e-run-breakpoint.png' });
+
+    await page.getByTestId('step-line').click();
+    await expect(status).toContainText(`Stopped (line) at line ${flush + 1}`);
+    await page.getByTestId('step-event').click();
+    await expect(status).toContainText('Stopped (event)');
+    await expect(page.getByTestId('step-back')).toBeEnabled();
+
+    await page.getByTestId('step-back').click();
+    await expect(status).toContainText(`Stopped (line) at line ${flush + 1}`);
+    await page.getByTestId('step-back').click();
+    await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`);
+    expect(await page.getByTestId('dma-panel').textContent()).toBe(before);
+
+    // Keys work too: F5 goes on to the next breakpoint, Shift+F5 stops.
+    await page.keyboard.press('F5');
+    await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`);
+    await page.keyboard.press('Shift+F5');
+    await expect(status).toContainText('Finished');
+  });
+});
