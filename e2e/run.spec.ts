@@ -59,6 +59,34 @@ test.describe('running a driver', () => {
     await page.getByTestId('tab-machine').click();
     await expect(page.getByTestId('device-fdc0')).toContainText('5 sectors read');
     await page.screenshot({ path: 'artifacts/e2e-run-machine.png' });
+
+    // The trace, read from the finished run: a driver row links to its line.
+    await page.getByTestId('tab-trace').click();
+    const rows = page.getByTestId('trace-rows');
+    await expect(rows).toContainText('DriverEntry');
+    await page.getByTestId('trace-filter').selectOption('dma');
+    // The HAL's MapTransfer programming channel 2 through the 8237's ports, then the transfer.
+    await expect(rows).toContainText('channel 2 mode ← 0x44');
+    await expect(rows).toContainText('DREQ2 asserted');
+    await page.getByTestId('trace-filter').selectOption('driver');
+    const linked = rows.locator('.row.linked', { hasText: 'IoCreateDevice(' }).first();
+    await expect(linked).toBeVisible();
+    const line = (await linked.locator('.line').textContent())!.slice(1);
+    await linked.click();
+    await expect(page.getByTestId('editor').locator('.line-numbers.active-line-number')).toHaveText(line);
+    await page.screenshot({ path: 'artifacts/e2e-run-trace.png' });
+
+    // The bus lines as a logic analyser draws them.
+    await page.getByTestId('tab-waveform').click();
+    await expect(page.getByTestId('waveform').locator('canvas')).toBeVisible();
+    await page.screenshot({ path: 'artifacts/e2e-run-waveform.png' });
+
+    // The same in the dark theme.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByTestId('tab-dma').click();
+    await page.screenshot({ path: 'artifacts/e2e-run-dma-dark.png' });
+    await page.getByTestId('tab-result').click();
+    await page.screenshot({ path: 'artifacts/e2e-run-result-dark.png' });
     expect(errors).toEqual([]);
   });
 

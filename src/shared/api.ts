@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
-import { Empty, RunControlRequest, RunSetRequest, RunStartRequest, RunStartResponse, type ApiEventName, type ApiEvents } from './run';
+import { Empty, RunControlRequest, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
 // web host's WebSocket carry the same requests; main validates each request against
@@ -22,6 +22,10 @@ export const api = {
   'run.control': { request: RunControlRequest, response: Empty },
   /** New breakpoints or speed, at any time. */
   'run.set': { request: RunSetRequest, response: Empty },
+  /** Rows of the run's trace (while it goes, is stopped, or has finished and is still open). */
+  'run.trace': { request: RunTraceRequest, response: RunTraceResponse },
+  /** DREQ, DACK, T/C and IRQ lines over a span of simulated time, for the waveform. */
+  'run.signals': { request: RunSignalsRequest, response: RunSignalsResponse },
 } as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;
 
 export type ApiRequest<C extends ApiChannel> = z.input<(typeof api)[C]['request']>;

@@ -37,6 +37,49 @@ export const RunSetRequest = z.strictObject({
   speed: Speed.optional(),
 });
 
+/** Groups of trace events a person filters the trace table by. */
+export const TraceFilter = z.enum(['all', 'driver', 'dma', 'interrupts', 'ports']);
+export type TraceFilter = z.infer<typeof TraceFilter>;
+
+export const RunTraceRequest = z.strictObject({
+  runId: RunId,
+  filter: TraceFilter.default('all'),
+  /** Row (among the filtered rows) to start at. */
+  from: z.number().int().min(0),
+  count: z.number().int().min(1).max(1000),
+});
+
+export const TraceRow = z.strictObject({
+  index: z.number().int(),
+  timeNs: z.number(),
+  kind: z.string(),
+  detail: z.string(),
+  /** The driver line the event came from, when it came from the driver. */
+  line: z.number().int().nullable(),
+});
+export type TraceRow = z.infer<typeof TraceRow>;
+
+export const RunTraceResponse = z.strictObject({ total: z.number().int(), from: z.number().int(), rows: z.array(TraceRow) });
+export type RunTraceResponse = z.infer<typeof RunTraceResponse>;
+
+/** The lines a waveform draws: each signal's changes over a span of simulated time. */
+export const RunSignalsRequest = z.strictObject({
+  runId: RunId,
+  fromNs: z.number().min(0),
+  toNs: z.number().min(0),
+});
+
+export const SignalTrace = z.strictObject({
+  name: z.string(),
+  /** Level at fromNs, then [time, level] at each change inside the span. */
+  initial: z.number(),
+  changes: z.array(z.tuple([z.number(), z.number()])),
+});
+export type SignalTrace = z.infer<typeof SignalTrace>;
+
+export const RunSignalsResponse = z.strictObject({ fromNs: z.number(), toNs: z.number(), endNs: z.number(), signals: z.array(SignalTrace) });
+export type RunSignalsResponse = z.infer<typeof RunSignalsResponse>;
+
 export const RunStartResponse = z.strictObject({ runId: RunId });
 export const Empty = z.strictObject({});
 

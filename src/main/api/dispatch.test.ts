@@ -24,6 +24,8 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'run.start': async () => ({ runId: 1 }),
   'run.control': async () => ({}),
   'run.set': async () => ({}),
+  'run.trace': async () => ({ total: 0, from: 0, rows: [] }),
+  'run.signals': async () => ({ fromNs: 0, toNs: 0, endNs: 0, signals: [] }),
   ...over,
 });
 

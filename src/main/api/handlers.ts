@@ -36,5 +36,7 @@ export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
       runs.set(runId, client, breakpoints, speed);
       return {};
     },
+    'run.trace': ({ runId, filter, from, count }, client) => runs.trace(runId, client, filter, from, count),
+    'run.signals': ({ runId, fromNs, toNs }, client) => runs.signals(runId, client, fromNs, toNs),
   };
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { RunState } from '../../shared/runState';
 import type { DebugCommand, DebugHost, RunPosition, Stop } from '../../sim/run/debugger';
-import { CONTROL, type DebugMessage, type DebugReport, type DebugSetup, STATE_INTERVAL_MS } from './debugProtocol';
+import { CONTROL, type DebugMessage, type DebugReport, type DebugSetup, STATE_INTERVAL_MS, type TraceQueryMessage } from './debugProtocol';
 
 // The debugger's host inside a simulation worker (see debugProtocol.ts): blocks while the
 // run is stopped, answers state requests meanwhile, and while the run goes streams its state
@@ -15,7 +15,7 @@ const CHECK_SIM_NS = 1_000_000;
 /** Longest sleep at a time when ahead of the chosen speed, so that Pause is felt at once. */
 const MAX_SLEEP_MS = 20;
 
-export function createDebugHost(setup: DebugSetup, state: () => RunState, post: (report: DebugReport) => void): DebugHost {
+export function createDebugHost(setup: DebugSetup, state: () => RunState, post: (report: DebugReport) => void, answer: (query: TraceQueryMessage) => void): DebugHost {
   const control = new Int32Array(setup.control);
   let events = 0;
   let lastCheckSim = 0;
@@ -38,7 +38,8 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
       const message = received.message as DebugMessage;
       if (message.kind === 'command') return message.command;
       if (message.kind === 'breakpoints') breakpoints = message.lines;
-      else post({ kind: 'state', state: state() });
+      else if (message.kind === 'state') post({ kind: 'state', state: state() });
+      else answer(message);
     }
     return null;
   };
@@ -106,4 +107,20 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
       return false;
     },
   };
+}
+
+/**
+ * After the run: the worker stays, answering questions about the finished run's trace,
+ * until the main thread ends it.
+ */
+export function serveFinishedRun(setup: DebugSetup, answer: (query: TraceQueryMessage) => void): never {
+  const control = new Int32Array(setup.control);
+  for (;;) {
+    const seen = Atomics.load(control, CONTROL.signal);
+    for (let received = receiveMessageOnPort(setup.port); received !== undefined; received = receiveMessageOnPort(setup.port)) {
+      const message = received.message as DebugMessage;
+      if (message.kind === 'trace' || message.kind === 'signals') answer(message);
+    }
+    Atomics.wait(control, CONTROL.signal, seen);
+  }
 }

@@ -1,4 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
+import type { RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 
@@ -20,10 +21,22 @@ export const CONTROL = {
 export const CONTROL_BYTES = 16;
 
 /** What the worker is told: commands and state requests while stopped, breakpoints at any time. */
-export type DebugMessage = { kind: 'command'; command: DebugCommand } | { kind: 'state' } | { kind: 'breakpoints'; lines: number[] };
+export type DebugMessage =
+  | { kind: 'command'; command: DebugCommand }
+  | { kind: 'state' }
+  | { kind: 'breakpoints'; lines: number[] }
+  | TraceQueryMessage;
+
+/** Questions about the run's trace, answered while it runs, while it is stopped, and after it ends. */
+export type TraceQueryMessage =
+  | { kind: 'trace'; id: number; filter: TraceFilter; from: number; count: number }
+  | { kind: 'signals'; id: number; fromNs: number; toNs: number };
 
 /** What a worker under the debugger sends, besides its final SimulationReply. */
-export type DebugReport = { kind: 'stopped'; stop: Stop; state: RunState } | { kind: 'state'; state: RunState };
+export type DebugReport =
+  | { kind: 'stopped'; stop: Stop; state: RunState }
+  | { kind: 'state'; state: RunState }
+  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse };
 
 export interface DebugSetup {
   control: SharedArrayBuffer;

@@ -82,6 +82,19 @@ describe('a debug run', () => {
     expect(end.reply.kind).toBe('result');
     expect(end.reply.kind === 'result' && end.reply.result.ok).toBe(true);
     expect(run.isFinished).toBe(true);
+
+    // The finished run's trace stays open: the table's rows and the waveform's lines.
+    const driver = await run.trace('driver', 0, 3);
+    expect(driver.total).toBeGreaterThan(100);
+    expect(driver.rows[0]).toMatchObject({ kind: 'RoutineEnter', detail: expect.stringMatching(/^DriverEntry/) });
+    const flushRows = await run.trace('driver', 0, 1000);
+    expect(flushRows.rows.some((r) => r.kind === 'ApiCall' && r.line === FLUSH_LINE && r.detail.startsWith('FlushAdapterBuffers('))).toBe(true);
+    const lines = await run.signals(0, end.reply.kind === 'result' ? end.reply.result.stats.simulatedNs : 0);
+    expect(lines.signals.map((l) => l.name)).toEqual(['DREQ2', 'DACK2', 'TC2', 'IRQ6']);
+    // Five sectors: five terminal counts.
+    expect(lines.signals[2]!.changes.filter(([, level]) => level === 1)).toHaveLength(5);
+    run.stop();
+    await expect(run.trace('all', 0, 1)).rejects.toThrow(/trace is closed/);
   }, 60_000);
 
   // A twentieth of real time: the run lasts about 16 s of wall time, so a loaded machine's

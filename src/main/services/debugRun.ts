@@ -1,7 +1,8 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
+import type { RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
-import { CONTROL, CONTROL_BYTES, type DebugMessage } from './debugProtocol';
+import { CONTROL, CONTROL_BYTES, type DebugMessage, type TraceQueryMessage } from './debugProtocol';
 import { runSimulation, type SimulationReply, type SimulationRequest } from './simulation';
 
 // One run under the debugger, from the main thread: a worker that stops where the person
@@ -35,6 +36,11 @@ export class DebugRun {
   private retired = new Set<Worker>();
   private breakpoints: number[];
   private speed: number;
+  /** Trace questions waiting for the worker's answer, by id. */
+  private readonly questions = new Map<number, { resolve: (answer: unknown) => void; reject: (error: Error) => void }>();
+  private nextQuestion = 1;
+  /** The worker is gone (stopped, crashed, replaced): nobody can answer. */
+  private closed = false;
 
   private constructor(
     private readonly request: Omit<SimulationRequest, 'debug'>,
@@ -96,19 +102,48 @@ export class DebugRun {
       this.retired.add(this.worker);
       void this.worker.terminate();
     }
+    for (const q of this.questions.values()) q.reject(new DebugRunError('the run stepped back: ask again'));
+    this.questions.clear();
     this.launch(false, target);
   }
 
-  /** Ends the run now. */
+  /** Rows of the trace table. */
+  trace(filter: TraceFilter, from: number, count: number): Promise<RunTraceResponse> {
+    return this.ask({ kind: 'trace', id: 0, filter, from, count }) as Promise<RunTraceResponse>;
+  }
+
+  /** The waveform's lines over [fromNs, toNs]. */
+  signals(fromNs: number, toNs: number): Promise<RunSignalsResponse> {
+    return this.ask({ kind: 'signals', id: 0, fromNs, toNs }) as Promise<RunSignalsResponse>;
+  }
+
+  private ask(question: TraceQueryMessage): Promise<unknown> {
+    if (this.closed || !this.port) return Promise.reject(new DebugRunError('the run has ended and its trace is closed'));
+    const id = this.nextQuestion++;
+    return new Promise((resolve, reject) => {
+      this.questions.set(id, { resolve, reject });
+      this.send({ ...question, id });
+    });
+  }
+
+  /** Ends the run now (or, once it has finished, closes its trace). */
   stop(): void {
-    if (this.finished) return;
+    const wasFinished = this.finished;
     this.finished = true;
     this.stopped = false;
+    this.close();
+    if (!wasFinished) this.emit({ kind: 'ended', reason: 'stopped' });
+  }
+
+  private close(): void {
+    this.closed = true;
+    this.port?.close();
     if (this.worker) {
       this.retired.add(this.worker);
       void this.worker.terminate();
     }
-    this.emit({ kind: 'ended', reason: 'stopped' });
+    for (const q of this.questions.values()) q.reject(new DebugRunError('the run has ended and its trace is closed'));
+    this.questions.clear();
   }
 
   private expectStopped(what: string): void {
@@ -124,6 +159,7 @@ export class DebugRun {
 
   private launch(stopAtStart: boolean, replayTo: Stop | null): void {
     const { port1, port2 } = new MessageChannel();
+    this.port?.close();
     this.port = port1;
     this.control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
     Atomics.store(this.control, CONTROL.speed, Math.round(this.speed * 1000));
@@ -148,16 +184,22 @@ export class DebugRun {
         onDebug: (report) => {
           if (worker === null || this.retired.has(worker)) return;
           if (report.kind === 'state') return this.emit(report);
+          if (report.kind === 'answer') {
+            this.questions.get(report.id)?.resolve(report.answer);
+            this.questions.delete(report.id);
+            return;
+          }
           this.stops.push(report.stop);
           this.stopped = true;
           this.emit({ kind: 'stopped', stop: report.stop, state: report.state, canStepBack: this.stops.length >= 2 });
         },
       },
     ).then((reply) => {
-      port1.close();
       if (worker !== null && this.retired.has(worker)) return;
       this.finished = true;
       this.stopped = false;
+      // After a result the worker stays to answer trace questions; otherwise it is gone.
+      if (reply.kind !== 'result') this.close();
       this.emit({ kind: 'finished', reply });
     });
   }

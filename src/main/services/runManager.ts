@@ -1,4 +1,4 @@
-import type { RunAction, RunEvent, RunOutcome } from '../../shared/run';
+import type { RunAction, RunEvent, RunOutcome, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
@@ -31,6 +31,7 @@ function toRunEvent(event: DebugEvent): RunEvent {
 
 export class RunManager {
   private readonly runs = new Map<number, { run: DebugRun; client: ApiClient }>();
+  private readonly watched = new WeakSet<ApiClient>();
   private nextId = 1;
 
   constructor(
@@ -38,8 +39,13 @@ export class RunManager {
     private readonly workerPath: string,
   ) {}
 
-  /** Runs going now. */
+  /** Runs going now (a finished run whose trace is still open does not count). */
   get active(): number {
+    return [...this.runs.values()].filter((r) => !r.run.isFinished).length;
+  }
+
+  /** Runs whose worker is still there: going, or finished with the trace open. */
+  get open(): number {
     return this.runs.size;
   }
 
@@ -51,16 +57,37 @@ export class RunManager {
       { breakpoints: request.breakpoints, stopAtStart: request.stopAtStart, speed: request.speed },
       this.workerPath,
       (event) => {
-        if (event.kind === 'finished' || event.kind === 'ended') this.runs.delete(runId);
+        if (event.kind === 'ended') this.runs.delete(runId);
         client.emit('run.event', { runId, event: toRunEvent(event) });
       },
     );
+    // A client keeps its newest run, finished or not, so that its trace can still be read;
+    // starting another closes the one before.
+    for (const [id, entry] of this.runs) {
+      if (entry.client !== client) continue;
+      entry.run.stop();
+      this.runs.delete(id);
+    }
     this.runs.set(runId, { run, client });
-    client.onClose(() => {
-      run.stop();
-      this.runs.delete(runId);
-    });
+    if (!this.watched.has(client)) {
+      this.watched.add(client);
+      client.onClose(() => {
+        for (const [id, entry] of this.runs) {
+          if (entry.client !== client) continue;
+          entry.run.stop();
+          this.runs.delete(id);
+        }
+      });
+    }
     return runId;
+  }
+
+  trace(runId: number, client: ApiClient, filter: TraceFilter, from: number, count: number): Promise<RunTraceResponse> {
+    return this.own(runId, client).trace(filter, from, count);
+  }
+
+  signals(runId: number, client: ApiClient, fromNs: number, toNs: number): Promise<RunSignalsResponse> {
+    return this.own(runId, client).signals(fromNs, toNs);
   }
 
   control(runId: number, action: RunAction, client: ApiClient): void {
@@ -97,7 +124,7 @@ export class RunManager {
 
   private own(runId: number, client: ApiClient): DebugRun {
     const entry = this.runs.get(runId);
-    if (!entry || entry.client !== client) throw new RunNotFoundError(`no run ${runId} is going (it has ended, or it is not this window's)`);
+    if (!entry || entry.client !== client) throw new RunNotFoundError(`no run ${runId} is open (it was closed, or it is not this window's)`);
     return entry.run;
   }
 }

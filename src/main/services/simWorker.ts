@@ -3,8 +3,12 @@ import type { Scenario } from '../../shared/scenario';
 import { SandboxLoadError } from '../../sim/driver/sandbox';
 import { captureRunState } from '../../sim/run/runState';
 import { runScenario, type SessionParts } from '../../sim/run/session';
-import { createDebugHost } from './debugHost';
-import type { DebugReport } from './debugProtocol';
+import { apiNames } from '../../sim/driver/hostApi';
+import { ENTRY_NAMES } from '../../sim/kernel/driverCode';
+import type { TraceContext } from '../../sim/trace/export';
+import { TraceQuery } from '../../sim/trace/traceQuery';
+import { createDebugHost, serveFinishedRun } from './debugHost';
+import type { DebugReport, DebugSetup, TraceQueryMessage } from './debugProtocol';
 import { EXPORTERS } from '../../sim/trace/exporters';
 import { TraceRecorder } from '../../sim/trace/recorder';
 import { writeTraceFile } from './traceFile';
@@ -14,31 +18,10 @@ import type { SimulationReply, SimulationRequest } from './simulation';
 // sandbox grows this thread's memory, and a runaway one takes only this thread down.
 
 async function main(request: SimulationRequest): Promise<SimulationReply> {
-  let debugParts: SessionParts | null = null;
+  if (request.debug) return runDebug(request, request.debug);
   try {
     const trace = request.trace ? new TraceRecorder(request.trace.detail) : undefined;
-    const session = await runScenario({
-      scenario: request.scenario as Scenario,
-      source: request.source,
-      file: request.file,
-      seed: request.seed,
-      images: new Map(Object.entries(request.images).map(([k, v]) => [k, new Uint8Array(v)])),
-      files: new Map(Object.entries(request.files)),
-      ...(trace ? { trace } : {}),
-      ...(request.debug
-        ? {
-            debug: {
-              host: (parts) => {
-                debugParts = parts;
-                return createDebugHost(request.debug!, () => captureRunState(parts), (report: DebugReport) => parentPort!.postMessage(report));
-              },
-              options: { breakpoints: request.debug.breakpoints, stopAtStart: request.debug.stopAtStart, ...(request.debug.replayTo ? { replayTo: request.debug.replayTo } : {}) },
-            },
-          }
-        : {}),
-    });
-    // The panels show the machine as the run left it.
-    if (debugParts) parentPort!.postMessage({ kind: 'state', state: captureRunState(debugParts) } satisfies DebugReport);
+    const session = await runScenario({ ...runOptions(request), ...(trace ? { trace } : {}) });
     if (!trace || !request.trace) return { kind: 'result', result: session.result };
     const { path, format, vcdBuses } = request.trace;
     try {
@@ -54,6 +37,59 @@ async function main(request: SimulationRequest): Promise<SimulationReply> {
     if (error instanceof SandboxLoadError) return { kind: 'load-error', message: error.message, compileErrors: error.compileErrors };
     throw error;
   }
+}
+
+function runOptions(request: SimulationRequest) {
+  return {
+    scenario: request.scenario as Scenario,
+    source: request.source,
+    file: request.file,
+    seed: request.seed,
+    images: new Map(Object.entries(request.images).map(([k, v]) => [k, new Uint8Array(v)])),
+    files: new Map(Object.entries(request.files)),
+  };
+}
+
+/**
+ * A run under the debugger, recorded at bus detail so that the app can read its trace;
+ * after the result the worker stays to answer questions about it (serveFinishedRun).
+ */
+async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<SimulationReply> {
+  const post = (report: DebugReport) => parentPort!.postMessage(report);
+  const trace = new TraceRecorder('bus');
+  let parts: SessionParts | null = null;
+  const context = (): TraceContext => ({
+    apiNames: parts ? apiNames(parts.api) : [],
+    entryNames: ENTRY_NAMES,
+    console: parts?.kernel.console ?? [],
+    findings: parts?.kernel.findings ?? [],
+    endTime: parts?.machine.scheduler.now ?? 0,
+  });
+  const query = new TraceQuery(trace, context);
+  const answer = (q: TraceQueryMessage) =>
+    post({ kind: 'answer', id: q.id, answer: q.kind === 'trace' ? query.rows(q.filter, q.from, q.count) : query.signals(q.fromNs, q.toNs) });
+  let result;
+  try {
+    const session = await runScenario({
+      ...runOptions(request),
+      trace,
+      debug: {
+        host: (p) => {
+          parts = p;
+          return createDebugHost(setup, () => captureRunState(p), post, answer);
+        },
+        options: { breakpoints: setup.breakpoints, stopAtStart: setup.stopAtStart, ...(setup.replayTo ? { replayTo: setup.replayTo } : {}) },
+      },
+    });
+    result = session.result;
+  } catch (error) {
+    if (error instanceof SandboxLoadError) return { kind: 'load-error', message: error.message, compileErrors: error.compileErrors };
+    throw error;
+  }
+  // The panels show the machine as the run left it; then the result, and the trace stays open.
+  if (parts) post({ kind: 'state', state: captureRunState(parts) });
+  parentPort!.postMessage({ kind: 'result', result } satisfies SimulationReply);
+  serveFinishedRun(setup, answer);
 }
 
 main(workerData as SimulationRequest).then(

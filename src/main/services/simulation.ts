@@ -68,7 +68,8 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      // A debug run's worker stays after its result to answer questions about the trace; its owner ends it.
+      if (!(request.debug && reply.kind === 'result')) void worker.terminate();
       resolve(reply);
     };
     // A debug run may stay stopped as long as the person likes: no backstop.
@@ -79,7 +80,7 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
         : setTimeout(() => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }), limit);
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
-      else if (message.kind === 'stopped' || message.kind === 'state') options.onDebug?.(message);
+      else if (message.kind === 'stopped' || message.kind === 'state' || message.kind === 'answer') options.onDebug?.(message);
       else settle(message);
     });
     worker.once('error', (error) => settle({ kind: 'crash', message: `the simulation worker failed: ${error.message}` }));

@@ -30,7 +30,7 @@ const DISPATCH = W.DISPATCH_LEVEL;
 const ANY = W.HIGH_LEVEL;
 
 /** The highest IRQL each routine may be called at (from its reference page); `exact` for "IRQL = …". */
-const IRQL: Record<string, { max: number; exact?: boolean }> = {
+export const IRQL: Record<string, { max: number; exact?: boolean }> = {
   ExAllocatePool2: { max: DISPATCH },
   ExAllocatePoolWithTag: { max: DISPATCH },
   ExFreePool: { max: DISPATCH },

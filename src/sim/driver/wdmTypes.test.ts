@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { WDM_CONSTANTS as W } from '../kernel/wdmConstants';
+import { IRQL } from './hostApi';
 import { generateWdmDts } from './wdmTypes';
 
 const surface = readFileSync('src/sim/driver/guest/wdm.ts', 'utf8');
@@ -49,5 +51,62 @@ describe('wdm.d.ts', () => {
       return adapter;
     }`);
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  // The JSDoc of every routine and callback: what the editor shows on hover and in signature help.
+  const declared = new Map<string, string | null>();
+  {
+    const file = ts.createSourceFile('wdm.d.ts', generated, ts.ScriptTarget.ES2022, true);
+    const jsDoc = (node: ts.Node): string | null => {
+      const ranges = ts.getLeadingCommentRanges(generated, node.getFullStart()) ?? [];
+      const last = ranges.filter((r) => generated.startsWith('/**', r.pos)).at(-1);
+      if (!last) return null;
+      return generated
+        .slice(last.pos + 3, last.end - 2)
+        .split('\n')
+        .map((line) => line.replace(/^\s*\* ?/, '').trimEnd())
+        .join('\n');
+    };
+    for (const statement of file.statements) {
+      if (ts.isFunctionDeclaration(statement) && statement.name) declared.set(statement.name.text, jsDoc(statement));
+      if (ts.isTypeAliasDeclaration(statement) && ts.isFunctionTypeNode(statement.type)) declared.set(statement.name.text, jsDoc(statement));
+      if (ts.isInterfaceDeclaration(statement) && statement.name.text === 'DMA_OPERATIONS') {
+        for (const member of statement.members) if (ts.isMethodSignature(member)) declared.set((member.name as ts.Identifier).text, jsDoc(member));
+      }
+    }
+  }
+
+  /** The "IRQL:" line hostApi's table implies, written as the WDK pages write it. */
+  const irqlLine = (rule: { max: number; exact?: boolean }): string => {
+    if (rule.max >= W.HIGH_LEVEL) return 'IRQL: any level';
+    const level = { [W.PASSIVE_LEVEL]: 'PASSIVE_LEVEL', [W.APC_LEVEL]: 'APC_LEVEL', [W.DISPATCH_LEVEL]: 'DISPATCH_LEVEL' }[rule.max];
+    expect(level, `IRQL ${rule.max}`).toBeDefined();
+    return rule.exact || rule.max === W.PASSIVE_LEVEL ? `IRQL: ${level}` : `IRQL: <= ${level}`;
+  };
+
+  it("documents each routine of hostApi's IRQL table with the IRQL the table checks", () => {
+    const wrong: string[] = [];
+    for (const [name, rule] of Object.entries(IRQL)) {
+      const lines = (declared.get(name) ?? '').split('\n').filter((line) => line.startsWith('IRQL:'));
+      if (!declared.has(name)) wrong.push(`${name}: not declared in wdm.d.ts`);
+      else if (lines.length !== 1 || lines[0] !== irqlLine(rule)) wrong.push(`${name}: has ${JSON.stringify(lines)}, table says "${irqlLine(rule)}"`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('gives every routine and callback type a JSDoc with its IRQL and WDK page', () => {
+    // Lab helpers with no WDK page of their own (C writes these as & and pointer dereferences).
+    const labOnly = new Set(['ref', 'READ_MEMORY_UCHAR', 'READ_MEMORY_USHORT', 'READ_MEMORY_ULONG', 'WRITE_MEMORY_UCHAR', 'WRITE_MEMORY_USHORT', 'WRITE_MEMORY_ULONG']);
+    expect(declared.size).toBeGreaterThan(80);
+    const missing: string[] = [];
+    for (const [name, doc] of declared) {
+      if (doc === null) missing.push(`${name}: no JSDoc`);
+      else if (!labOnly.has(name)) {
+        if (!/^IRQL: \S/m.test(doc)) missing.push(`${name}: no IRQL line`);
+        if (!/^WDK: \S/m.test(doc)) missing.push(`${name}: no WDK page`);
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(declared.get('MapTransfer')).toContain('@param CurrentVa');
   });
 });

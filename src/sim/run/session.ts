@@ -47,6 +47,7 @@ export interface SessionParts {
   kernel: Kernel;
   io: IoManager;
   hal: Hal;
+  api: HostApi;
   irps: readonly IrpRecord[];
   /** Set once the debugger is made (before anything runs). */
   debugger: RunDebugger | null;
@@ -122,7 +123,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
 
   let debug: RunDebugger | null = null;
   if (options.debug) {
-    const parts: SessionParts = { machine, kernel, io, hal, irps, debugger: null };
+    const parts: SessionParts = { machine, kernel, io, hal, api, irps, debugger: null };
     const d = new RunDebugger(options.debug.host(parts), () => machine.scheduler.now, options.debug.options);
     parts.debugger = d;
     sandbox.stepHook = (line) => d.onStatement(line);

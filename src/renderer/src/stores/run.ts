@@ -34,6 +34,8 @@ export const useRunStore = defineStore('run', () => {
   const breakpoints = ref<Record<string, number[]>>({});
   /** Frames drawn with a new state (the benchmark's count). */
   const framesDrawn = ref(0);
+  /** Bumped at each stop and at the end: the trace panels read the trace again then. */
+  const traceVersion = ref(0);
 
   let pendingState: RunState | null = null;
   let frame = 0;
@@ -70,6 +72,7 @@ export const useRunStore = defineStore('run', () => {
         stop.value = event.stop;
         state.value = event.state;
         canStepBack.value = event.canStepBack;
+        traceVersion.value++;
         return;
       case 'finished':
         if (pendingState !== null) applyState();
@@ -77,6 +80,7 @@ export const useRunStore = defineStore('run', () => {
         stop.value = null;
         canStepBack.value = false;
         outcome.value = event.outcome;
+        traceVersion.value++;
         return;
     }
   }
@@ -146,5 +150,5 @@ export const useRunStore = defineStore('run', () => {
     if (id === runId.value) onEvent(event);
   }
 
-  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, lines, framesDrawn, start, control, toggleBreakpoint, setSpeed, receive };
+  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, lines, framesDrawn, traceVersion, start, control, toggleBreakpoint, setSpeed, receive };
 });

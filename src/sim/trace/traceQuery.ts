@@ -1,0 +1,109 @@
+import type { RunSignalsResponse, RunTraceResponse, SignalTrace, TraceFilter, TraceRow } from '../../shared/run';
+import type { TraceContext } from './export';
+import { EVENT_NAMES, type TraceRecorder } from './recorder';
+import { EventKind } from './sink';
+import { EventDescriber } from './table';
+
+// Reading a run's trace while it is open in the app: a window of rows for the trace table
+// (filtered, described in words, with the driver line where there is one), and the lines
+// for the waveform (DREQ, DACK, T/C per channel, IRQ lines) over a span of time.
+
+const K = EventKind;
+const FILTERS: Record<Exclude<TraceFilter, 'all'>, ReadonlySet<number>> = {
+  driver: new Set([K.RoutineEnter, K.RoutineExit, K.ApiCall, K.DbgPrint, K.Violation, K.BugCheck, K.IrpStart, K.IrpComplete, K.DpcQueued, K.TimerSet, K.TimerFire, K.Irql]),
+  dma: new Set([K.Dreq, K.Dack, K.DmaBurst, K.TerminalCount, K.AutoInitialize, K.DmaRegisterWrite, K.DmaAnomaly, K.DmaFlush, K.MapTransfer, K.MapRegisters, K.DmaCycle]),
+  interrupts: new Set([K.IrqLine, K.InterruptAck, K.Eoi, K.SpuriousInterrupt, K.UnclaimedInterrupt, K.Irql]),
+  ports: new Set([K.PortRead, K.PortWrite, K.PortUnclaimed]),
+};
+
+/** Kinds whose `b` is the driver line they came from. */
+const LINE_IN_B: ReadonlySet<number> = new Set([K.ApiCall, K.DbgPrint, K.Violation, K.BugCheck]);
+
+/** The rows of one filter, found once and extended as the trace grows. */
+interface FilterIndex {
+  scanned: number;
+  rows: number[];
+}
+
+export class TraceQuery {
+  private readonly indexes = new Map<TraceFilter, FilterIndex>();
+
+  constructor(
+    private readonly trace: TraceRecorder,
+    private readonly context: () => TraceContext,
+  ) {}
+
+  private rowsOf(filter: TraceFilter): number[] {
+    let index = this.indexes.get(filter);
+    if (!index) {
+      index = { scanned: 0, rows: [] };
+      this.indexes.set(filter, index);
+    }
+    const kinds = filter === 'all' ? null : FILTERS[filter];
+    const rows = index.rows;
+    // ApiArgs rows only carry the call's later arguments, which the call's own row shows.
+    this.trace.forEach((_t, kind, _a, _b, _c, i) => {
+      if (kind !== K.ApiArgs && (kinds === null || kinds.has(kind))) rows.push(i);
+    }, index.scanned);
+    index.scanned = this.trace.count;
+    return rows;
+  }
+
+  rows(filter: TraceFilter, from: number, count: number): RunTraceResponse {
+    const all = this.rowsOf(filter);
+    const describer = new EventDescriber(this.trace, this.context());
+    const rows: TraceRow[] = [];
+    const event = { time: 0, kind: 0 as EventKind, a: 0, b: 0, c: 0 };
+    for (const index of all.slice(from, from + count)) {
+      this.trace.read(index, event);
+      rows.push({
+        index,
+        timeNs: event.time,
+        kind: EVENT_NAMES[event.kind] ?? String(event.kind),
+        detail: describer.describe(event.kind, event.a, event.b, event.c, index),
+        line: LINE_IN_B.has(event.kind) && event.b > 0 ? event.b : null,
+      });
+    }
+    return { total: all.length, from, rows };
+  }
+
+  /** Each DMA channel's DREQ, DACK and T/C and each IRQ line that changed in the run, over [fromNs, toNs]. */
+  signals(fromNs: number, toNs: number): RunSignalsResponse {
+    const lines = new Map<string, SignalTrace & { order: number }>();
+    const signal = (name: string, order: number) => {
+      let s = lines.get(name);
+      if (!s) {
+        s = { name, initial: 0, changes: [], order };
+        lines.set(name, s);
+      }
+      return s;
+    };
+    const set = (s: SignalTrace, time: number, level: number) => {
+      if (time < fromNs) s.initial = level;
+      else if (time <= toNs) s.changes.push([time, level]);
+    };
+    let end = 0;
+    this.trace.forEach((time, kind, a, b) => {
+      end = time;
+      switch (kind) {
+        case K.Dreq:
+          return set(signal(`DREQ${a}`, a * 4), time, b ? 1 : 0);
+        case K.Dack:
+          return set(signal(`DACK${a}`, a * 4 + 1), time, b ? 1 : 0);
+        case K.TerminalCount: {
+          // T/C is a pulse with the last transfer: drawn one DMA cycle wide.
+          const s = signal(`TC${a}`, a * 4 + 2);
+          set(s, time, 1);
+          set(s, time + 250, 0);
+          return;
+        }
+        case K.IrqLine:
+          return set(signal(`IRQ${a}`, 100 + a), time, b ? 1 : 0);
+        default:
+          return;
+      }
+    });
+    const signals = [...lines.values()].sort((x, y) => x.order - y.order).map(({ name, initial, changes }) => ({ name, initial, changes }));
+    return { fromNs, toNs, endNs: end, signals };
+  }
+}
