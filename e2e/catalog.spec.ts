@@ -20,7 +20,7 @@ test.describe('the lab catalog and the editor', () => {
     await expect(editor.locator('.view-lines')).toContainText('export function DriverEntry');
 
     // The editor accepts input, and the language worker loaded from the app itself.
-    await editor.locator('.view-lines').click();
+    await editor.locator('.view-lines').click({ position: { x: 40, y: 10 } });
     await page.keyboard.press('Control+Home');
     await page.keyboard.type('// my notes\n');
     await expect(editor.locator('.view-lines')).toContainText('// my notes');

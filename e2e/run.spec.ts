@@ -20,7 +20,7 @@ async function openLab(page: Page, url: string, title: RegExp): Promise<void> {
 async function typeDriver(page: Page, source: string): Promise<void> {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.evaluate((text) => navigator.clipboard.writeText(text), source);
-  await page.getByTestId('editor').locator('.view-lines').click();
+  await page.getByTestId('editor').locator('.view-lines').click({ position: { x: 40, y: 10 } });
   await page.keyboard.press('Control+A');
   await page.keyboard.press('Control+V');
   await page.keyboard.press('Control+Home');
@@ -29,7 +29,7 @@ async function typeDriver(page: Page, source: string): Promise<void> {
 
 /** Scrolls the editor to `line` (Ctrl+G) and clicks its number, which sets a breakpoint there. */
 async function toggleBreakpoint(page: Page, line: number): Promise<void> {
-  await page.getByTestId('editor').locator('.view-lines').click();
+  await page.getByTestId('editor').locator('.view-lines').click({ position: { x: 40, y: 10 } });
   await page.keyboard.press('Control+G');
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');

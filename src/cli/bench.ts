@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { dispatch } from '../main/api/dispatch';
 import { createServices } from '../main/services';
 import { startWebHost } from '../main/webhost/server';
+import { appBenchmarks } from './benchApp';
 import { driverBenchmarks } from './benchDriver';
 import { simBenchmarks } from './benchSim';
 import { traceBenchmarks } from './benchTrace';
@@ -78,6 +79,7 @@ export const benchmarks: Benchmark[] = [
   ...simBenchmarks,
   ...driverBenchmarks,
   ...traceBenchmarks,
+  ...appBenchmarks,
 ];
 
 export async function runBench(args: string[], context: CliContext): Promise<number> {

@@ -53,7 +53,7 @@ describe('dmalab check', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3);
     expect(xml).toMatch(/<testcase classname="01-adapter-object" name="bob"><failure message="adapter-description">/);
     expect(xml).toMatch(/name="carol"><error message="does not load">[^<]*carol\.ts:1:\d+: error:/);
-  });
+  }, 60_000);
 
   it('exits 2 for an unknown lab, a missing driver or bad options', () => {
     expect(dmalab('99-nothing', join(lab, 'solution.ts')).stderr).toMatch(/no lab "99-nothing"/);

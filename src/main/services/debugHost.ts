@@ -56,6 +56,9 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
     }
   };
 
+  // The panels show the machine as it starts (a replay shows only where it lands).
+  if (!setup.replayTo) post({ kind: 'state', state: state() });
+
   return {
     breakpointsChanged(): readonly number[] | null {
       // A cheap look at the signal word; the port only when something was posted.

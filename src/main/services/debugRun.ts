@@ -177,6 +177,7 @@ export class DebugRun {
       },
       {
         workerPath: this.workerPath,
+        warm: true,
         onWorker: (w) => {
           worker = w;
           this.worker = w;

@@ -3,7 +3,8 @@ import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
 import type { LabCatalog } from './labCatalog';
-import type { SimulationReply } from './simulation';
+import { existsSync } from 'node:fs';
+import { prewarm, type SimulationReply } from './simulation';
 
 // The app's runs: each one a DebugRun in a worker of its own, owned by the client (window or
 // socket) that started it, which alone may steer it and hears its events. A client that goes
@@ -38,6 +39,11 @@ export class RunManager {
     private readonly catalog: LabCatalog,
     private readonly workerPath: string,
   ) {}
+
+  /** Gets a worker ready, so that the first Run starts at once (the app calls it when a window opens). */
+  prepare(): void {
+    if (existsSync(this.workerPath)) prewarm(this.workerPath);
+  }
 
   /** Runs going now (a finished run whose trace is still open does not count). */
   get active(): number {

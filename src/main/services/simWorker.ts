@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../shared/scenario';
-import { SandboxLoadError } from '../../sim/driver/sandbox';
+import { compileDriver } from '../../sim/driver/compile';
+import { DEFAULT_LIMITS, Sandbox, SandboxLoadError } from '../../sim/driver/sandbox';
 import { captureRunState } from '../../sim/run/runState';
 import { runScenario, type SessionParts } from '../../sim/run/session';
 import { apiNames } from '../../sim/driver/hostApi';
@@ -73,6 +74,7 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
     const session = await runScenario({
       ...runOptions(request),
       trace,
+      ...(warmSandbox ? { sandbox: warmSandbox } : {}),
       debug: {
         host: (p) => {
           parts = p;
@@ -92,7 +94,22 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
   serveFinishedRun(setup, answer);
 }
 
-main(workerData as SimulationRequest).then(
+/**
+ * A warm worker (see simulation.ts) loads the compiler and makes its sandbox before it is
+ * given a request, so that a run the person starts begins at once.
+ */
+async function warmUp(): Promise<SimulationRequest> {
+  compileDriver('export function DriverEntry() { return 0; }', 'warm.ts');
+  Sandbox.warm();
+  warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
+  return new Promise((resolve) => parentPort!.once('message', (request: SimulationRequest) => resolve(request)));
+}
+
+let warmSandbox: Sandbox | undefined;
+const data = workerData as SimulationRequest | { warm: true };
+('warm' in data ? warmUp() : Promise.resolve(data))
+  .then((request) => main(request))
+  .then(
   (reply) => parentPort!.postMessage(reply),
   (error: unknown) => parentPort!.postMessage({ kind: 'crash', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies SimulationReply),
 );

@@ -49,6 +49,40 @@ export interface SimulationOptions {
   onDebug?: (report: DebugReport) => void;
   /** Called with the worker once it exists, so the caller can stop it early. */
   onWorker?: (worker: Worker) => void;
+  /** Take a worker that has loaded and made its sandbox already, and make the next one (the app's runs). */
+  warm?: boolean;
+}
+
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 };
+/** One spare worker per worker script, ready for the next run (simWorker.ts warmUp). */
+const spares = new Map<string, Worker>();
+
+/** Starts a spare worker for `workerPath` if there is none. It does not keep the process alive. */
+export function prewarm(workerPath: string): void {
+  if (spares.has(workerPath)) return;
+  const worker = new Worker(workerPath, { workerData: { warm: true }, resourceLimits: RESOURCE_LIMITS });
+  worker.unref();
+  const forget = () => {
+    if (spares.get(workerPath) === worker) spares.delete(workerPath);
+  };
+  worker.once('error', forget);
+  worker.once('exit', forget);
+  spares.set(workerPath, worker);
+}
+
+function workerFor(request: SimulationRequest, options: SimulationOptions): Worker {
+  const transferList = request.debug ? [request.debug.port] : [];
+  const spare = options.warm ? spares.get(options.workerPath) : undefined;
+  if (options.warm) {
+    spares.delete(options.workerPath);
+    prewarm(options.workerPath);
+  }
+  if (spare) {
+    spare.ref();
+    spare.postMessage(request, transferList);
+    return spare;
+  }
+  return new Worker(options.workerPath, { workerData: request, transferList, resourceLimits: RESOURCE_LIMITS });
 }
 
 type WorkerMessage = SimulationReply | DebugReport | { kind: 'progress'; done: number; total: number };
@@ -57,11 +91,7 @@ export const DEFAULT_WALL_LIMIT_MS = 300_000;
 
 export function runSimulation(request: SimulationRequest, options: SimulationOptions): Promise<SimulationReply> {
   return new Promise((resolve) => {
-    const worker = new Worker(options.workerPath, {
-      workerData: request,
-      transferList: request.debug ? [request.debug.port] : [],
-      resourceLimits: { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 },
-    });
+    const worker = workerFor(request, options);
     options.onWorker?.(worker);
     let settled = false;
     const settle = (reply: SimulationReply) => {

@@ -105,6 +105,11 @@ export class Sandbox implements DriverCode {
     readonly limits: SandboxLimits,
   ) {}
 
+  /** Compiles the `wdm` surface now rather than at the first load (a warm worker does this while it waits). */
+  static warm(): void {
+    prelude();
+  }
+
   static async create(limits: SandboxLimits = DEFAULT_LIMITS): Promise<Sandbox> {
     const module = await newQuickJSWASMModuleFromVariant(variant);
     const runtime = module.newRuntime();

@@ -33,6 +33,8 @@ export interface RunOptions {
   /** Modules the driver may import. */
   files?: DriverFiles;
   limits?: SandboxLimits;
+  /** A sandbox made ahead of time (a warm worker's); one is made here otherwise. */
+  sandbox?: Sandbox;
   trace?: TraceSink;
   /**
    * Run under a debugger: the driver is built with a step call at every line, and `host`
@@ -87,7 +89,7 @@ export async function runScenario(options: RunOptions): Promise<Session> {
   const io = new IoManager(kernel);
   const hal = new Hal(kernel, scenario.machine.mapRegisters);
   const api = createHostApi(kernel, io, hal);
-  const sandbox = await Sandbox.create(options.limits ?? DEFAULT_LIMITS);
+  const sandbox = options.sandbox ?? (await Sandbox.create(options.limits ?? DEFAULT_LIMITS));
   const items = workItems(scenario, seed);
   const originalImages = new Map([...machine.devices].filter(([, d]) => d instanceof Fdc82077).map(([n, d]) => [n, (d as Fdc82077).image.slice()]));
   const signal = captureSignal(items, seed);

@@ -26,6 +26,9 @@ typescriptDefaults.setCompilerOptions({
   allowNonTsExtensions: true,
 });
 typescriptDefaults.addExtraLib(wdmTypes, 'file:///wdm.d.ts');
+// Start the TypeScript language support (its mode and worker) now, while the lab loads,
+// rather than when the driver's model is made.
+monaco.editor.createModel('', 'typescript', monaco.Uri.parse('file:///warm-up.ts')).dispose();
 
 export { monaco };
 

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { RunAction, RunEvent, RunOutcome } from '../../../shared/run';
 import type { RunState, Stop } from '../../../shared/runState';
 import { useApi } from '../api';
@@ -36,6 +36,11 @@ export const useRunStore = defineStore('run', () => {
   const framesDrawn = ref(0);
   /** Bumped at each stop and at the end: the trace panels read the trace again then. */
   const traceVersion = ref(0);
+  /** Every new machine state the panels get, streamed or at a stop (the benchmarks watch it). */
+  const stateUpdates = ref(0);
+  watch(state, (s) => {
+    if (s !== null) stateUpdates.value++;
+  });
 
   let pendingState: RunState | null = null;
   let frame = 0;
@@ -150,5 +155,5 @@ export const useRunStore = defineStore('run', () => {
     if (id === runId.value) onEvent(event);
   }
 
-  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, lines, framesDrawn, traceVersion, start, control, toggleBreakpoint, setSpeed, receive };
+  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, lines, framesDrawn, traceVersion, stateUpdates, start, control, toggleBreakpoint, setSpeed, receive };
 });
