@@ -27,8 +27,6 @@ export default defineConfig({
     plugins: [vue()],
     build: {
       chunkSizeWarningLimit: 8192, // Monaco's TypeScript worker is large by nature
-      // Monaco is megabytes of script: minified, the page parses it in about half the time.
-      minify: true,
     },
   },
 });

@@ -56,10 +56,11 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
     }
   };
 
-  // The panels show the machine as it starts (a replay shows only where it lands).
-  if (!setup.replayTo) post({ kind: 'state', state: state() });
-
   return {
+    started(): void {
+      // The panels show the machine as the run begins, before its first event.
+      post({ kind: 'state', state: state() });
+    },
     breakpointsChanged(): readonly number[] | null {
       // A cheap look at the signal word; the port only when something was posted.
       const signal = Atomics.load(control, CONTROL.signal);

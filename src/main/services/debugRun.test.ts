@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -140,4 +141,18 @@ describe('a debug run', () => {
     const reply = (events[0] as Extract<DebugEvent, { kind: 'finished' }>).reply;
     expect(reply.kind).toBe('load-error');
   }, 60_000);
+
+  it('ends a worker that stops answering and reports the run as failed, never hanging the app', async () => {
+    // A stand-in worker that takes the request and then never says a word.
+    const hung = join(mkdtempSync(join(tmpdir(), 'dmalab-hung-')), 'hung.mjs');
+    writeFileSync(hung, "import { parentPort, workerData } from 'node:worker_threads';\nif (workerData?.warm) parentPort.once('message', () => { for (;;); });\nelse for (;;);\n");
+    const events: DebugEvent[] = [];
+    await new Promise<void>((resolve) => {
+      DebugRun.start(request, { breakpoints: [], stopAtStart: false, speed: 0, hangMs: 1500 }, hung, (e) => {
+        events.push(e);
+        if (e.kind === 'finished') resolve();
+      });
+    });
+    expect(events).toEqual([{ kind: 'finished', reply: { kind: 'crash', message: 'the simulation stopped answering for 2 s and was ended' } }]);
+  }, 30_000);
 });

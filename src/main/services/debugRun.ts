@@ -20,7 +20,12 @@ export interface DebugRunOptions {
   stopAtStart: boolean;
   /** Simulated time per wall time (1 = real time); 0 = as fast as possible. */
   speed: number;
+  /** A running worker silent this long is hung: it is ended and the run reported as failed. */
+  hangMs?: number;
 }
+
+/** A running worker reports at least every 50 ms; this much silence means it is stuck. */
+export const DEFAULT_HANG_MS = 30_000;
 
 export class DebugRunError extends Error {}
 
@@ -41,6 +46,9 @@ export class DebugRun {
   private nextQuestion = 1;
   /** The worker is gone (stopped, crashed, replaced): nobody can answer. */
   private closed = false;
+  private lastHeard = Date.now();
+  private readonly hangMs: number;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
     private readonly request: Omit<SimulationRequest, 'debug'>,
@@ -50,7 +58,10 @@ export class DebugRun {
   ) {
     this.breakpoints = [...options.breakpoints];
     this.speed = options.speed;
+    this.hangMs = options.hangMs ?? DEFAULT_HANG_MS;
     this.launch(options.stopAtStart, null);
+    this.watchdog = setInterval(() => this.checkHung(), Math.min(1000, this.hangMs / 4));
+    this.watchdog.unref();
   }
 
   static start(request: Omit<SimulationRequest, 'debug'>, options: DebugRunOptions, workerPath: string, emit: (event: DebugEvent) => void): DebugRun {
@@ -70,6 +81,7 @@ export class DebugRun {
     this.expectStopped('go on');
     if (command.breakpoints) this.breakpoints = [...command.breakpoints];
     this.stopped = false;
+    this.lastHeard = Date.now();
     this.send({ kind: 'command', command: { ...command, breakpoints: this.breakpoints } });
   }
 
@@ -104,6 +116,7 @@ export class DebugRun {
     }
     for (const q of this.questions.values()) q.reject(new DebugRunError('the run stepped back: ask again'));
     this.questions.clear();
+    this.lastHeard = Date.now();
     this.launch(false, target);
   }
 
@@ -135,8 +148,19 @@ export class DebugRun {
     if (!wasFinished) this.emit({ kind: 'ended', reason: 'stopped' });
   }
 
+  /** A worker that says nothing while it should be running is replaced by a failed run, never left to hang the app. */
+  private checkHung(): void {
+    if (this.finished) return;
+    if (this.stopped || Date.now() - this.lastHeard < this.hangMs) return;
+    this.finished = true;
+    this.close();
+    this.emit({ kind: 'finished', reply: { kind: 'crash', message: `the simulation stopped answering for ${Math.round(this.hangMs / 1000)} s and was ended` } });
+  }
+
   private close(): void {
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
     this.port?.close();
     if (this.worker) {
       this.retired.add(this.worker);
@@ -184,6 +208,7 @@ export class DebugRun {
         },
         onDebug: (report) => {
           if (worker === null || this.retired.has(worker)) return;
+          this.lastHeard = Date.now();
           if (report.kind === 'state') return this.emit(report);
           if (report.kind === 'answer') {
             this.questions.get(report.id)?.resolve(report.answer);
@@ -196,9 +221,10 @@ export class DebugRun {
         },
       },
     ).then((reply) => {
-      if (worker !== null && this.retired.has(worker)) return;
+      if ((worker !== null && this.retired.has(worker)) || this.closed) return;
       this.finished = true;
       this.stopped = false;
+      if (this.watchdog) clearInterval(this.watchdog);
       // After a result the worker stays to answer trace questions; otherwise it is gone.
       if (reply.kind !== 'result') this.close();
       this.emit({ kind: 'finished', reply });
