@@ -123,6 +123,14 @@ test.describe('running a driver', () => {
     const before = await page.getByTestId('dma-panel').textContent();
     await page.screenshot({ path: 'artifacts/e2e-run-breakpoint.png' });
 
+    // Memory: the first read's buffer holds disk sector 0 now (patterned: 00 00, then 2 × 11, 3 × 11, …).
+    await page.getByTestId('tab-memory').click();
+    await expect(page.getByTestId('page-map')).toBeVisible();
+    await page.getByTestId('region').filter({ hasText: "IRP 1's buffer" }).click();
+    await expect(page.getByTestId('hex-view')).toContainText('00 00 16 21 2C 37');
+    await page.screenshot({ path: 'artifacts/e2e-run-memory.png' });
+    await page.getByTestId('tab-dma').click();
+
     await page.getByTestId('step-line').click();
     await expect(status).toContainText(`Stopped (line) at line ${flush + 1}`);
     await page.getByTestId('step-event').click();

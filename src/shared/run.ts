@@ -80,6 +80,15 @@ export type SignalTrace = z.infer<typeof SignalTrace>;
 export const RunSignalsResponse = z.strictObject({ fromNs: z.number(), toNs: z.number(), endNs: z.number(), signals: z.array(SignalTrace) });
 export type RunSignalsResponse = z.infer<typeof RunSignalsResponse>;
 
+/** Bytes of physical memory as DMA sees them (the processor's cache aside), for the hex view. */
+export const RunMemoryRequest = z.strictObject({
+  runId: RunId,
+  address: z.number().int().min(0).max(2 ** 32 - 1),
+  length: z.number().int().min(1).max(4096),
+});
+export const RunMemoryResponse = z.strictObject({ address: z.number().int(), bytes: z.array(z.number().int().min(0).max(255)) });
+export type RunMemoryResponse = z.infer<typeof RunMemoryResponse>;
+
 export const RunStartResponse = z.strictObject({ runId: RunId });
 export const Empty = z.strictObject({});
 

@@ -133,6 +133,15 @@ export interface ScannerState {
 
 export type DeviceState = FloppyState | SoundState | ScannerState;
 
+/** A stretch of physical memory the panels colour: what DMA can touch and why. */
+export interface MemoryRegion {
+  kind: 'buffer' | 'common-buffer' | 'map-buffer' | 'map-registers';
+  physical: number;
+  length: number;
+  /** "IRP 3's buffer", "fdc0's common buffer", "map registers of fdc0", … */
+  label: string;
+}
+
 export interface RunState {
   timeNs: number;
   irql: number;
@@ -142,6 +151,9 @@ export interface RunState {
   dma: [DmaChipState, DmaChipState];
   pic: { intr: boolean; irqLines: number; irr: number; isr: number; imr: number };
   mapRegisters: { total: number; inUse: number; grants: MapRegisterGrantState[] };
+  /** Physical memory size, and the regions DMA works with. */
+  memoryBytes: number;
+  regions: MemoryRegion[];
   adapters: AdapterState[];
   irps: IrpState[];
   devices: DeviceState[];

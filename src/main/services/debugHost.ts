@@ -123,7 +123,7 @@ export function serveFinishedRun(setup: DebugSetup, answer: (query: TraceQueryMe
     const seen = Atomics.load(control, CONTROL.signal);
     for (let received = receiveMessageOnPort(setup.port); received !== undefined; received = receiveMessageOnPort(setup.port)) {
       const message = received.message as DebugMessage;
-      if (message.kind === 'trace' || message.kind === 'signals') answer(message);
+      if (message.kind === 'trace' || message.kind === 'signals' || message.kind === 'memory') answer(message);
     }
     Atomics.wait(control, CONTROL.signal, seen);
   }

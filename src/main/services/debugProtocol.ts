@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunMemoryResponse, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 
@@ -30,13 +30,14 @@ export type DebugMessage =
 /** Questions about the run's trace, answered while it runs, while it is stopped, and after it ends. */
 export type TraceQueryMessage =
   | { kind: 'trace'; id: number; filter: TraceFilter; from: number; count: number }
-  | { kind: 'signals'; id: number; fromNs: number; toNs: number };
+  | { kind: 'signals'; id: number; fromNs: number; toNs: number }
+  | { kind: 'memory'; id: number; address: number; length: number };
 
 /** What a worker under the debugger sends, besides its final SimulationReply. */
 export type DebugReport =
   | { kind: 'stopped'; stop: Stop; state: RunState }
   | { kind: 'state'; state: RunState }
-  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse };
+  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse | RunMemoryResponse };
 
 export interface DebugSetup {
   control: SharedArrayBuffer;

@@ -66,6 +66,13 @@ describe('a debug run', () => {
     const atFlush = await next('stopped');
     expect(atFlush.stop).toMatchObject({ kind: 'breakpoint', line: FLUSH_LINE });
     expect(atFlush.state.dma[0].channels[2]!.tc).toBe(true);
+    // The panels' memory map: the HAL's map buffer, and the first read's buffer, which the
+    // floppy has just filled with disk sector 0 (patterned: its number, then 2 × 11 = 22, …).
+    expect(atFlush.state.regions.some((r) => r.kind === 'map-buffer')).toBe(true);
+    const buffer = atFlush.state.regions.find((r) => r.label === "IRP 1's buffer")!;
+    expect(buffer).toMatchObject({ kind: 'buffer', length: 512 });
+    const bytes = await run.memory(buffer.physical, 4);
+    expect(bytes).toEqual({ address: buffer.physical, bytes: [0, 0, 22, 33] });
 
     run.resume({ mode: 'line' });
     const stepped = await next('stopped');

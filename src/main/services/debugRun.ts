@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import type { RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunMemoryResponse, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 import { CONTROL, CONTROL_BYTES, type DebugMessage, type TraceQueryMessage } from './debugProtocol';
@@ -128,6 +128,11 @@ export class DebugRun {
   /** The waveform's lines over [fromNs, toNs]. */
   signals(fromNs: number, toNs: number): Promise<RunSignalsResponse> {
     return this.ask({ kind: 'signals', id: 0, fromNs, toNs }) as Promise<RunSignalsResponse>;
+  }
+
+  /** Up to a page of physical memory. */
+  memory(address: number, length: number): Promise<RunMemoryResponse> {
+    return this.ask({ kind: 'memory', id: 0, address, length }) as Promise<RunMemoryResponse>;
   }
 
   private ask(question: TraceQueryMessage): Promise<unknown> {

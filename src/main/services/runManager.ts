@@ -1,4 +1,4 @@
-import type { RunAction, RunEvent, RunOutcome, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
@@ -94,6 +94,10 @@ export class RunManager {
 
   signals(runId: number, client: ApiClient, fromNs: number, toNs: number): Promise<RunSignalsResponse> {
     return this.own(runId, client).signals(fromNs, toNs);
+  }
+
+  memory(runId: number, client: ApiClient, address: number, length: number): Promise<RunMemoryResponse> {
+    return this.own(runId, client).memory(address, length);
   }
 
   control(runId: number, action: RunAction, client: ApiClient): void {

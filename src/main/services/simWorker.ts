@@ -67,8 +67,15 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
     endTime: parts?.machine.scheduler.now ?? 0,
   });
   const query = new TraceQuery(trace, context);
-  const answer = (q: TraceQueryMessage) =>
-    post({ kind: 'answer', id: q.id, answer: q.kind === 'trace' ? query.rows(q.filter, q.from, q.count) : query.signals(q.fromNs, q.toNs) });
+  const answer = (q: TraceQueryMessage) => post({ kind: 'answer', id: q.id, answer: answerOf(q) });
+  const answerOf = (q: TraceQueryMessage) => {
+    if (q.kind === 'trace') return query.rows(q.filter, q.from, q.count);
+    if (q.kind === 'signals') return query.signals(q.fromNs, q.toNs);
+    // Physical memory as DMA sees it; past the end of memory there is nothing to read.
+    const memory = parts?.machine.memory;
+    const end = Math.min(q.address + q.length, memory?.size ?? 0);
+    return { address: q.address, bytes: memory && end > q.address ? [...memory.read(q.address, end - q.address)] : [] };
+  };
   let result;
   try {
     const session = await runScenario({

@@ -299,9 +299,9 @@ export class Hal {
     return [...this.grants.values()].filter((g) => g.adapterId === adapter.id);
   }
 
-  /** Every map register grant outstanding, and how many map registers the map buffer has. */
-  mapRegisterUse(): { total: number; grants: MapRegisterGrant[] } {
-    return { total: this.groups.length * MAX_ISA_MAP_REGISTERS, grants: [...this.grants.values()] };
+  /** Every map register grant outstanding, how many map registers the map buffer has, and where its groups lie. */
+  mapRegisterUse(): { total: number; grants: MapRegisterGrant[]; groups: number[] } {
+    return { total: this.groups.length * MAX_ISA_MAP_REGISTERS, grants: [...this.grants.values()], groups: this.groups.map((g) => g.pfn * PAGE_SIZE) };
   }
 
   grant(base: number): MapRegisterGrant | undefined {

@@ -1,4 +1,4 @@
-import type { DeviceState, DmaChipState, IrpState, RunState } from '../../shared/runState';
+import type { DeviceState, DmaChipState, IrpState, MemoryRegion, RunState } from '../../shared/runState';
 import { Fdc82077 } from '../hw/fdc82077';
 import type { DmaChipSnapshot } from '../hw/isaDma';
 import { SoundBlaster16 } from '../hw/sb16';
@@ -8,6 +8,9 @@ import type { SessionParts } from './session';
 
 // The machine at this moment, for the hardware panels: read-only, and cheap enough to take
 // many times a second while a run streams.
+
+/** One 64 KiB group of the HAL's map buffer. */
+const MAP_GROUP_BYTES = 0x10000;
 
 function chip(name: DmaChipState['name'], s: DmaChipSnapshot): DmaChipState {
   return {
@@ -82,7 +85,22 @@ export function captureRunState(parts: SessionParts): RunState {
       queued: device !== undefined && device.currentIrp !== irp,
     };
   });
+  const deviceOf = (pdoId: number) => io.devices.get(pdoId)?.deviceName ?? '';
+  const regions: MemoryRegion[] = use.groups.map((physical) => ({ kind: 'map-buffer', physical, length: MAP_GROUP_BYTES, label: "the HAL's map buffer (bounce pages below 16 MiB)" }));
+  for (const g of use.grants) {
+    const adapter = hal.adapters.get(g.adapterId);
+    regions.push({ kind: 'map-registers', physical: g.physical, length: g.count * 4096, label: `map registers of ${adapter ? deviceOf(adapter.pdoId) : `adapter ${g.adapterId}`}` });
+  }
+  for (const a of hal.adapters.values()) {
+    for (const b of a.commonBuffers.values()) regions.push({ kind: 'common-buffer', physical: b.physical, length: b.length, label: `${deviceOf(a.pdoId)}'s common buffer` });
+  }
+  parts.irps.forEach((irp, i) => {
+    if (irp.completed || irp.userBuffer === 0) return;
+    machine.space.forEachRun(irp.userBuffer, irp.length, (physical, length) => regions.push({ kind: 'buffer', physical, length, label: `IRP ${i + 1}'s buffer` }));
+  });
   return {
+    memoryBytes: machine.memory.size,
+    regions,
     timeNs: machine.scheduler.now,
     irql: kernel.irql,
     position: debug ? { ...debug.position } : { statements: 0, events: machine.scheduler.eventsRun, interrupts: kernel.stats.interrupts },
