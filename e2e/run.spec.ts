@@ -149,4 +149,19 @@ test.describe('running a driver', () => {
     await page.keyboard.press('Shift+F5');
     await expect(status).toContainText('Finished');
   });
+
+  test('a sound run streams: the common buffer, the controller going round it, and Pause', async ({ page, host }) => {
+    await openLab(page, host.url, /Auto-initialize playback/);
+    await typeDriver(page, lab('07-autoinit-playback', 'solution.ts'));
+    await page.getByTestId('speed').selectOption('0.1');
+    await page.getByTestId('run').click();
+    await page.getByTestId('tab-machine').click();
+    await expect(page.getByTestId('sound-buffer').locator('canvas')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('run-status')).toContainText('Running at');
+    await page.screenshot({ path: 'artifacts/e2e-run-sound.png' });
+    await page.getByTestId('pause').click();
+    await expect(page.getByTestId('run-status')).toContainText('Stopped (pause)');
+    await page.getByTestId('stop').click();
+    await expect(page.getByTestId('run-status')).toContainText('Finished');
+  });
 });

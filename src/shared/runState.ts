@@ -66,6 +66,12 @@ export interface AdapterState {
   ownsChannel: boolean;
   /** What the last MapTransfer mapped and FlushAdapterBuffers has not yet flushed. */
   mapped: { va: number; length: number } | null;
+  /**
+   * Bounce copies through map registers now in force: the buffer's bytes at `va` go by the
+   * map registers at `physical`; `in` = the HAL copied them in at MapTransfer (a write to the
+   * device), `out` = it copies them out to the buffer at FlushAdapterBuffers (a read).
+   */
+  bounces: { va: number; physical: number; length: number; direction: 'in' | 'out' }[];
   heldNs: number;
   waitedNs: number;
 }
@@ -105,6 +111,9 @@ export interface SoundState {
   type: 'sound';
   name: string;
   mode: 'idle' | 'playback' | 'capture';
+  /** The DMA channel of the transfer (1 or 5 …), null before the first. */
+  dmaChannel: number | null;
+  signed: boolean;
   rate: number;
   bits: 8 | 16;
   channels: 1 | 2;

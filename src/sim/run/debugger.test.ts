@@ -133,4 +133,30 @@ describe('the debugger', () => {
     expect(s!.devices).toEqual([expect.objectContaining({ type: 'floppy', name: 'fdc0', sectorsRead: 1 })]);
     expect(s!.dmaBytes).toBe(512);
   });
+
+  it('shows a bounce through map registers while it is in force: a read copied out at the flush', async () => {
+    const states: RunState[] = [];
+    await runScenario({
+      scenario,
+      source,
+      file: 'solution.ts',
+      seed: 1,
+      files,
+      debug: {
+        options: { breakpoints: [FLUSH_LINE] },
+        host: (parts) => ({
+          stopped() {
+            states.push(captureRunState(parts));
+            return { mode: 'run' };
+          },
+          pauseRequested: () => false,
+        }),
+      },
+    });
+    // Only IRP 3's sector crosses from one page into another that is not the next one: the 8237 cannot follow it.
+    expect(states.map((s) => s.adapters[0]!.bounces.length)).toEqual([0, 0, 1, 0, 0]);
+    expect(states[2]!.adapters[0]!.bounces[0]).toMatchObject({ direction: 'out', length: 512 });
+    const grant = states[2]!.mapRegisters.grants[0]!;
+    expect(states[2]!.adapters[0]!.bounces[0]!.physical).toBeGreaterThanOrEqual(grant.physical);
+  });
 });

@@ -47,6 +47,8 @@ function device(name: string, d: unknown): DeviceState | null {
       type: 'sound',
       name,
       mode: s.mode,
+      dmaChannel: s.dmaChannel,
+      signed: s.format.signed,
       rate: s.rate,
       bits: s.format.bits,
       channels: s.format.channels,
@@ -115,6 +117,12 @@ export function captureRunState(parts: SessionParts): RunState {
       numberOfMapRegisters: a.numberOfMapRegisters,
       ownsChannel: a.ownsChannel,
       mapped: a.mapped && { ...a.mapped },
+      bounces: [
+        ...(a.pendingBounce ? [{ va: a.pendingBounce.va, physical: a.pendingBounce.physical, length: a.pendingBounce.length, direction: a.pendingBounce.read ? ('out' as const) : ('in' as const) }] : []),
+        ...[...hal.sgLists.values()]
+          .filter((l) => l.adapterId === a.id && !l.put)
+          .flatMap((l) => l.bounces.map((b) => ({ ...b, direction: l.writeToDevice ? ('in' as const) : ('out' as const) }))),
+      ],
       heldNs: a.channelTime.heldNs + (a.channelTime.since >= 0 ? machine.scheduler.now - a.channelTime.since : 0),
       waitedNs: a.channelTime.waitedNs,
     })),
