@@ -22,7 +22,6 @@ async function withPage<T>(appRoot: string, body: (page: Page, host: WebHost) =>
   const { chromium } = (await import(/* @vite-ignore */ playwright)) as { chromium: BrowserType };
   const services = createServices(appRoot);
   const host = await startWebHost({ rendererDir: services.paths.rendererDir, handlers: services.handlers });
-  services.runs.prepare(); // as `dmalab serve` does
   let browser: Browser | null = null;
   try {
     browser = await chromium.launch({
@@ -108,7 +107,7 @@ export const appBenchmarks: Benchmark[] = [
   {
     name: 'app.interactiveMs',
     unit: 'ms',
-    what: 'page load to a Monaco editor that has taken a typed character (web host, Chromium)',
+    what: "page load to the editor showing the lab's code, which then takes typed input (web host, Chromium)",
     async run({ appRoot }) {
       return withPage(appRoot, async (page, host) => {
         await page.goto(host.url);

@@ -18,7 +18,6 @@ export const serveCommand: Command = {
     let host;
     try {
       host = await startWebHost({ rendererDir: services.paths.rendererDir, handlers: services.handlers, port, log: (m) => console.error(m) });
-      services.runs.prepare();
     } catch (err) {
       throw new CliUsageError(`cannot listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}`);
     }

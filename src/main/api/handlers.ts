@@ -26,7 +26,11 @@ export interface ApiServices {
 export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
-    'labs.get': ({ id }) => catalog.get(id),
+    'labs.get': ({ id }) => {
+      // A lab is open: a run may come next.
+      runs.prepareSoon();
+      return catalog.get(id);
+    },
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
     'run.control': async ({ runId, action }, client) => {
       runs.control(runId, action, client);

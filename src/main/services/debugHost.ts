@@ -56,11 +56,11 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
     }
   };
 
+  // The panels show the machine as the run begins (a replay shows only where it lands, and a
+  // run that stops at its start shows it with that stop).
+  if (!setup.replayTo && !setup.stopAtStart) post({ kind: 'state', state: state() });
+
   return {
-    started(): void {
-      // The panels show the machine as the run begins, before its first event.
-      post({ kind: 'state', state: state() });
-    },
     breakpointsChanged(): readonly number[] | null {
       // A cheap look at the signal word; the port only when something was posted.
       const signal = Atomics.load(control, CONTROL.signal);

@@ -40,9 +40,21 @@ export class RunManager {
     private readonly workerPath: string,
   ) {}
 
-  /** Gets a worker ready, so that the first Run starts at once (the app calls it when a window opens). */
+  private preparing: ReturnType<typeof setTimeout> | null = null;
+
+  /** Gets a worker ready, so that the first Run starts at once. */
   prepare(): void {
     if (existsSync(this.workerPath)) prewarm(this.workerPath);
+  }
+
+  /**
+   * prepare(), once the window has settled: a worker warming up takes a core for a second or
+   * two, which a page still loading its editor would feel on a small machine.
+   */
+  prepareSoon(delayMs = 2000): void {
+    if (this.preparing !== null) return;
+    this.preparing = setTimeout(() => this.prepare(), delayMs);
+    this.preparing.unref();
   }
 
   /** Runs going now (a finished run whose trace is still open does not count). */

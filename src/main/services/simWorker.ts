@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from '../../shared/scenario';
-import { compileDriver } from '../../sim/driver/compile';
+import { compileDriver, isCompileErrors } from '../../sim/driver/compile';
 import { DEFAULT_LIMITS, Sandbox, SandboxLoadError } from '../../sim/driver/sandbox';
 import { captureRunState } from '../../sim/run/runState';
 import { runScenario, type SessionParts } from '../../sim/run/session';
@@ -76,6 +76,9 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
     const end = Math.min(q.address + q.length, memory?.size ?? 0);
     return { address: q.address, bytes: memory && end > q.address ? [...memory.read(q.address, end - q.address)] : [] };
   };
+  // A driver that does not compile never starts: no machine is shown for it.
+  const compiled = compileDriver(request.source, request.file, true, true);
+  if (isCompileErrors(compiled)) return { kind: 'load-error', message: `${request.file} does not compile`, compileErrors: compiled };
   let result;
   try {
     const session = await runScenario({
@@ -106,13 +109,14 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
  * given a request, so that a run the person starts begins at once.
  */
 async function warmUp(): Promise<SimulationRequest> {
-  compileDriver('export function DriverEntry() { return 0; }', 'warm.ts');
+  compileDriver('export function DriverEntry() { return 0; }', 'warm.ts', true, true);
   Sandbox.warm();
   warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
   return new Promise((resolve) => parentPort!.once('message', (request: SimulationRequest) => resolve(request)));
 }
 
 let warmSandbox: Sandbox | undefined;
+
 const data = workerData as SimulationRequest | { warm: true };
 ('warm' in data ? warmUp() : Promise.resolve(data))
   .then((request) => main(request))
