@@ -164,4 +164,18 @@ test.describe('running a driver', () => {
     await page.getByTestId('stop').click();
     await expect(page.getByTestId('run-status')).toContainText('Finished');
   });
+
+  test('a scan streams into its buffer, line by line', async ({ page, host }) => {
+    await openLab(page, host.url, /Scatter\/gather on system DMA/);
+    await typeDriver(page, lab('09-scatter-gather', 'solution.ts'));
+    await page.getByTestId('speed').selectOption('0.1');
+    await page.getByTestId('run').click();
+    await page.getByTestId('tab-machine').click();
+    await expect(page.getByTestId('scanner-lines').locator('canvas')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('device-scn0')).toContainText('lines');
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: 'artifacts/e2e-run-scanner.png' });
+    await page.getByTestId('stop').click();
+    await expect(page.getByTestId('run-status')).toContainText('Finished');
+  });
 });
