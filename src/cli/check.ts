@@ -4,7 +4,9 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { RunResult } from '../shared/runResult';
 import { describeProblem } from '../shared/schemaError';
-import { loadScenarioFile, type LoadedScenario, ScenarioFileError } from '../main/services/scenarioFile';
+import { CatalogError, LabCatalog, LabNotFoundError } from '../main/services/labCatalog';
+import { ScenarioFileError } from '../main/services/scenarioFile';
+import type { Scenario } from '../shared/scenario';
 import { runSimulation, type SimulationReply } from '../main/services/simulation';
 import { formatCompileError } from '../sim/driver/compileError';
 import { CliUsageError, type Command, parseOptions } from './command';
@@ -14,8 +16,6 @@ import { CliUsageError, type Command, parseOptions } from './command';
 // of its own, several at once. A folder holds a class's submissions: one driver file each,
 // or one folder each with a driver.ts; `--junit` writes JUnit XML for a CI service. Exit
 // codes as `dmalab run`: 0 every check on every seed passed, 1 one did not, 2 bad input.
-
-const LAB_FILES = new Set(['starter.ts', 'solution.ts']);
 
 export interface SeedResult {
   seed: number;
@@ -27,28 +27,23 @@ export interface SeedResult {
 /** The report of `dmalab run` for the first failing seed (or the first seed), plus every seed's outcome. */
 export type CheckReport = RunResult & { seeds: SeedResult[] };
 
+/** What grading runs with: the lab's scenario, its disk images and its helper modules (the catalog's). */
 interface Lab {
   id: string;
-  loaded: LoadedScenario;
-  /** The lab's helper modules, './name' → source. */
+  scenario: Scenario;
+  images: Record<string, Uint8Array>;
   files: Record<string, string>;
 }
 
 async function loadLab(labsDir: string, id: string): Promise<Lab> {
-  const dir = join(labsDir, id);
-  if (!/^[0-9]{2}-[a-z0-9-]+$/.test(id) || !existsSync(join(dir, 'lab.yaml'))) throw new CliUsageError(`no lab "${id}"; "dmalab labs" lists them`);
-  let loaded: LoadedScenario;
   try {
-    loaded = await loadScenarioFile(join(dir, 'scenario.yaml'));
+    return { id, ...(await new LabCatalog(labsDir).runInputs(id)) };
   } catch (err) {
+    if (err instanceof LabNotFoundError) throw new CliUsageError(`no lab "${id}"; "dmalab labs" lists them`);
+    if (err instanceof CatalogError) throw new CliUsageError(`the lab does not validate:\n${err.message}`);
     if (err instanceof ScenarioFileError) throw new CliUsageError(`the lab's scenario does not validate:\n${err.problems.map(describeProblem).join('\n')}`);
     throw err;
   }
-  const files: Record<string, string> = {};
-  for (const name of await readdir(dir)) {
-    if (name.endsWith('.ts') && !LAB_FILES.has(name)) files[`./${name.replace(/\.ts$/, '')}`] = await readFile(join(dir, name), 'utf8');
-  }
-  return { id, loaded, files };
 }
 
 /** At most `width` tasks at once, started in the order they were asked for: the worker pool. */
@@ -78,7 +73,7 @@ async function grade(lab: Lab, source: string, file: string, seeds: number, work
     Array.from({ length: seeds }, (_, i) =>
       limit(async () => {
         const reply = await runSimulation(
-          { scenario: lab.loaded.scenario, source, file, seed: i + 1, images: Object.fromEntries(lab.loaded.images), files: lab.files },
+          { scenario: lab.scenario, source, file, seed: i + 1, images: lab.images, files: lab.files },
           { workerPath },
         );
         onRun();

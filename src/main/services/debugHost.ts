@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { receiveMessageOnPort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { RunState } from '../../shared/runState';
 import type { DebugCommand, DebugHost, RunPosition, Stop } from '../../sim/run/debugger';
 import { CONTROL, type DebugMessage, type DebugReport, type DebugSetup, STATE_INTERVAL_MS, type TraceQueryMessage } from './debugProtocol';
@@ -14,6 +14,11 @@ const CHECK_EVERY = 64;
 const CHECK_SIM_NS = 1_000_000;
 /** Longest sleep at a time when ahead of the chosen speed, so that Pause is felt at once. */
 const MAX_SLEEP_MS = 20;
+
+/** The messages the main thread has posted, oldest first, taken without waiting (the worker's event loop is blocked). */
+function* pending(port: MessagePort): Generator<DebugMessage> {
+  for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) yield received.message as DebugMessage;
+}
 
 export function createDebugHost(setup: DebugSetup, state: () => RunState, post: (report: DebugReport) => void, answer: (query: TraceQueryMessage) => void): DebugHost {
   const control = new Int32Array(setup.control);
@@ -34,8 +39,7 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
 
   /** Takes the port's messages; answers the first command among them, if any. */
   const drain = (): DebugCommand | null => {
-    for (let received = receiveMessageOnPort(setup.port); received !== undefined; received = receiveMessageOnPort(setup.port)) {
-      const message = received.message as DebugMessage;
+    for (const message of pending(setup.port)) {
       if (message.kind === 'command') return message.command;
       if (message.kind === 'breakpoints') breakpoints = message.lines;
       else if (message.kind === 'state') post({ kind: 'state', state: state() });
@@ -121,10 +125,7 @@ export function serveFinishedRun(setup: DebugSetup, answer: (query: TraceQueryMe
   const control = new Int32Array(setup.control);
   for (;;) {
     const seen = Atomics.load(control, CONTROL.signal);
-    for (let received = receiveMessageOnPort(setup.port); received !== undefined; received = receiveMessageOnPort(setup.port)) {
-      const message = received.message as DebugMessage;
-      if (message.kind === 'trace' || message.kind === 'signals' || message.kind === 'memory') answer(message);
-    }
+    for (const message of pending(setup.port)) if (message.kind === 'trace' || message.kind === 'signals' || message.kind === 'memory') answer(message);
     Atomics.wait(control, CONTROL.signal, seen);
   }
 }

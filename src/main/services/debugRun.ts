@@ -68,10 +68,6 @@ export class DebugRun {
     return new DebugRun(request, options, workerPath, emit);
   }
 
-  get isStopped(): boolean {
-    return this.stopped;
-  }
-
   get isFinished(): boolean {
     return this.finished;
   }
@@ -162,10 +158,14 @@ export class DebugRun {
     this.emit({ kind: 'finished', reply: { kind: 'crash', message: `the simulation stopped answering for ${Math.round(this.hangMs / 1000)} s and was ended` } });
   }
 
-  private close(): void {
-    this.closed = true;
+  private stopWatchdog(): void {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
+  }
+
+  private close(): void {
+    this.closed = true;
+    this.stopWatchdog();
     this.port?.close();
     if (this.worker) {
       this.retired.add(this.worker);
@@ -229,7 +229,7 @@ export class DebugRun {
       if ((worker !== null && this.retired.has(worker)) || this.closed) return;
       this.finished = true;
       this.stopped = false;
-      if (this.watchdog) clearInterval(this.watchdog);
+      this.stopWatchdog();
       // After a result the worker stays to answer trace questions; otherwise it is gone.
       if (reply.kind !== 'result') this.close();
       this.emit({ kind: 'finished', reply });

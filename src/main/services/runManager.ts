@@ -1,7 +1,7 @@
 import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
-import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
+import { DebugRun, type DebugEvent } from './debugRun';
 import type { LabCatalog } from './labCatalog';
 import { existsSync } from 'node:fs';
 import { prewarm, type SimulationReply } from './simulation';
@@ -11,7 +11,6 @@ import { prewarm, type SimulationReply } from './simulation';
 // away takes its runs with it.
 
 export class RunNotFoundError extends Error {}
-export { DebugRunError as RunControlError };
 
 function outcome(reply: SimulationReply): RunOutcome {
   if (reply.kind === 'result') return { kind: 'result', result: reply.result };
@@ -62,10 +61,6 @@ export class RunManager {
     return [...this.runs.values()].filter((r) => !r.run.isFinished).length;
   }
 
-  /** Runs whose worker is still there: going, or finished with the trace open. */
-  get open(): number {
-    return this.runs.size;
-  }
 
   async start(request: ApiParsedRequest<'run.start'>, client: ApiClient): Promise<number> {
     const inputs = await this.catalog.runInputs(request.labId);
@@ -81,21 +76,11 @@ export class RunManager {
     );
     // A client keeps its newest run, finished or not, so that its trace can still be read;
     // starting another closes the one before.
-    for (const [id, entry] of this.runs) {
-      if (entry.client !== client) continue;
-      entry.run.stop();
-      this.runs.delete(id);
-    }
+    this.closeRunsOf(client);
     this.runs.set(runId, { run, client });
     if (!this.watched.has(client)) {
       this.watched.add(client);
-      client.onClose(() => {
-        for (const [id, entry] of this.runs) {
-          if (entry.client !== client) continue;
-          entry.run.stop();
-          this.runs.delete(id);
-        }
-      });
+      client.onClose(() => this.closeRunsOf(client));
     }
     return runId;
   }
@@ -136,6 +121,14 @@ export class RunManager {
     const run = this.own(runId, client);
     if (breakpoints) run.setBreakpoints(breakpoints);
     if (speed !== undefined) run.setSpeed(speed);
+  }
+
+  private closeRunsOf(client: ApiClient): void {
+    for (const [id, entry] of this.runs) {
+      if (entry.client !== client) continue;
+      entry.run.stop();
+      this.runs.delete(id);
+    }
   }
 
   /** Stops every run (the app is closing). */

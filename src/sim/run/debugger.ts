@@ -24,8 +24,6 @@ export interface DebugHost {
   pauseRequested(position: RunPosition, timeNs: number): boolean;
   /** Asked after every event while running: new breakpoints set meanwhile, or null. */
   breakpointsChanged?(): readonly number[] | null;
-  /** The driver has loaded and the run begins without stopping (the panels can show the fresh machine). */
-  started?(): void;
 }
 
 export interface DebuggerOptions {
@@ -63,7 +61,6 @@ export class RunDebugger {
     const target = this.replayTo;
     if (target === null) {
       if (this.stopAtStart) this.stop('start');
-      else this.host.started?.();
     } else if (samePosition(this.position, target.position)) {
       this.replayTo = null;
       this.stop(target.kind);

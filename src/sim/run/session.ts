@@ -270,6 +270,8 @@ interface CheckContext {
   bugcheck: BugCheckReport | null;
 }
 
+const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
+
 function firstDifference(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
@@ -338,7 +340,6 @@ function sectorMismatch(major: 'read' | 'write', offset: number, at: number, act
   const got = actual.subarray(k * 512, k * 512 + 512);
   const want = expected.subarray(k * 512, k * 512 + 512);
   const target = Math.floor(offset / 512) + k;
-  const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
   const where = `sector ${k} of the request (disk sector ${target}, bytes ${hex(k * 512)}–${hex(k * 512 + 511)})`;
   /** Whether sector `s` of the request never arrived: a read's buffer still poisoned, a write's disk sector as it was. */
   const untouched = (s: number) => {
@@ -389,7 +390,6 @@ function misdirected(c: CheckContext, irp: IrpRecord, at: number, major: 'read' 
   const alias = (p: number) => (Math.floor(first / PAGE_64K) * PAGE_64K + (p % PAGE_64K)) % ISA_LIMIT;
   const n = Math.min(64, wanted.length - at);
   if (n <= 0 || firstDifference(wanted.subarray(at, at + n), c.machine.memory.read(alias(pa), n)) >= 0) return '';
-  const hex = (v: number) => `0x${v.toString(16).toUpperCase()}`;
   const target = alias(pa);
   const owner = c.irps.findIndex((other) => {
     let hit = false;
@@ -406,8 +406,6 @@ function misdirected(c: CheckContext, irp: IrpRecord, at: number, major: 'read' 
   }
   return ` — ${reasons.join('; and ')}: the DMA controller ${verb} these bytes ${major === 'read' ? 'at' : 'from'} physical ${hex(target)}${whose}`;
 }
-
-const hex = (n: number) => `0x${n.toString(16).toUpperCase()}`;
 
 /** Bytes from `at` for which `pred` holds. */
 function runLength(bytes: Uint8Array, at: number, pred: (b: number) => boolean): number {

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, watch } from 'vue';
+import { ref, shallowRef, watch } from 'vue';
 import type { RunAction, RunEvent, RunOutcome } from '../../../shared/run';
 import type { RunState, Stop } from '../../../shared/runState';
 import { useApi } from '../api';
@@ -32,8 +32,6 @@ export const useRunStore = defineStore('run', () => {
   const error = ref<string | null>(null);
   /** Breakpoint lines per lab. */
   const breakpoints = ref<Record<string, number[]>>({});
-  /** Frames drawn with a new state (the benchmark's count). */
-  const framesDrawn = ref(0);
   /** Bumped at each stop and at the end: the trace panels read the trace again then. */
   const traceVersion = ref(0);
   /** Every new machine state the panels get, streamed or at a stop (the benchmarks watch it). */
@@ -49,7 +47,6 @@ export const useRunStore = defineStore('run', () => {
     if (pendingState !== null) {
       state.value = pendingState;
       pendingState = null;
-      framesDrawn.value++;
     }
   };
 
@@ -89,8 +86,6 @@ export const useRunStore = defineStore('run', () => {
         return;
     }
   }
-
-  const lines = computed(() => (labId.value === null ? [] : (breakpoints.value[labId.value] ?? [])));
 
   async function start(lab: string, source: string, options: { stopAtStart?: boolean } = {}): Promise<void> {
     listen();
@@ -150,10 +145,6 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
-  /** For tests: feed an event as if main had pushed it. */
-  function receive(id: number, event: RunEvent): void {
-    if (id === runId.value) onEvent(event);
-  }
 
-  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, lines, framesDrawn, traceVersion, stateUpdates, start, control, toggleBreakpoint, setSpeed, receive };
+  return { runId, labId, status, stop, state, outcome, canStepBack, speed, error, breakpoints, traceVersion, stateUpdates, start, control, toggleBreakpoint, setSpeed };
 });
