@@ -1,13 +1,13 @@
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { RunResult } from '../shared/runResult';
 import { describeProblem } from '../shared/schemaError';
 import { CatalogError, LabCatalog, LabNotFoundError } from '../main/services/labCatalog';
 import { ScenarioFileError } from '../main/services/scenarioFile';
 import type { Scenario } from '../shared/scenario';
-import { runSimulation, type SimulationReply } from '../main/services/simulation';
+import type { SimulationReply } from '../main/services/simulation';
+import { WorkerPool } from '../main/services/workerPool';
 import { formatCompileError } from '../sim/driver/compileError';
 import { CliUsageError, type Command, parseOptions } from './command';
 
@@ -46,36 +46,13 @@ async function loadLab(labsDir: string, id: string): Promise<Lab> {
   }
 }
 
-/** At most `width` tasks at once, started in the order they were asked for: the worker pool. */
-function limiter(width: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (running >= width) await new Promise<void>((go) => waiting.push(go));
-    else running++;
-    try {
-      return await task();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
-}
-
-type Limit = ReturnType<typeof limiter>;
-
 class LoadFailure extends Error {}
 
 /** Grades one driver on seeds 1..seeds; throws LoadFailure when it does not compile or load. */
-async function grade(lab: Lab, source: string, file: string, seeds: number, workerPath: string, limit: Limit, onRun: () => void = () => {}): Promise<CheckReport> {
+async function grade(lab: Lab, source: string, file: string, seeds: number, pool: WorkerPool, onRun: () => void = () => {}): Promise<CheckReport> {
   const replies = await Promise.all(
     Array.from({ length: seeds }, (_, i) =>
-      limit(async () => {
-        const reply = await runSimulation(
-          { scenario: lab.scenario, source, file, seed: i + 1, images: lab.images, files: lab.files },
-          { workerPath },
-        );
+      pool.run({ scenario: lab.scenario, source, file, seed: i + 1, images: lab.images, files: lab.files }).then((reply) => {
         onRun();
         return reply;
       }),
@@ -148,15 +125,14 @@ export const checkCommand: Command = {
     if (!/^[0-9]+$/.test(values.seeds) || Number(values.seeds) < 1 || Number(values.seeds) > 1000) throw new CliUsageError(`--seeds expects a whole number from 1 to 1000, got "${values.seeds}"`);
     const seeds = Number(values.seeds);
     const lab = await loadLab(join(appRoot, 'labs'), labId);
-    const workerPath = join(appRoot, 'out', 'main', 'simWorker.js');
-    const limit = limiter(Math.max(1, availableParallelism()));
+    const pool = new WorkerPool(join(appRoot, 'out', 'main', 'simWorker.js'));
     if (!existsSync(target)) throw new CliUsageError(`no such file or folder: ${target}`);
 
     if (!statSync(target).isDirectory()) {
       const source = await readFile(target, 'utf8');
       let report: CheckReport;
       try {
-        report = await grade(lab, source, target, seeds, workerPath, limit);
+        report = await grade(lab, source, target, seeds, pool);
       } catch (err) {
         if (err instanceof LoadFailure) throw new CliUsageError(`the driver does not load:\n${err.message}`);
         throw err;
@@ -190,7 +166,7 @@ export const checkCommand: Command = {
       submissions.map(async (s) => {
         const name = s.name;
         try {
-          const report = await grade(lab, await readFile(s.path, 'utf8'), s.path, seeds, workerPath, limit, () => {
+          const report = await grade(lab, await readFile(s.path, 'utf8'), s.path, seeds, pool, () => {
             runs++;
             progress();
           });

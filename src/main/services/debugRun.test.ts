@@ -5,12 +5,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Scenario } from '../../shared/scenario';
 import { DebugRun, DebugRunError, type DebugEvent, type DebugRunOptions } from './debugRun';
+import { WorkerPool } from './workerPool';
 
 // Lab 02's solution in a real simulation worker under the debugger: stops, steps, pause,
 // speed, step back to the same machine state, and the end of the run.
 
 const root = join(__dirname, '..', '..', '..');
 const workerPath = join(root, 'out', 'main', 'simWorker.js');
+const pool = new WorkerPool(workerPath);
 const dir = join(root, 'labs', '02-packet-read');
 const source = readFileSync(join(dir, 'solution.ts'), 'utf8');
 const request = {
@@ -28,7 +30,7 @@ function start(options: Partial<DebugRunOptions> = {}) {
   const events: DebugEvent[] = [];
   const waiters: { kind: DebugEvent['kind']; resolve: (e: DebugEvent) => void }[] = [];
   let read = 0;
-  const run = DebugRun.start(request, { breakpoints: [], stopAtStart: true, speed: 0, ...options }, workerPath, (event) => {
+  const run = DebugRun.start(request, { breakpoints: [], stopAtStart: true, speed: 0, ...options }, pool, (event) => {
     events.push(event);
     for (const w of [...waiters]) {
       const found = events.slice(read).find((e) => e.kind === w.kind);
@@ -139,7 +141,7 @@ describe('a debug run', () => {
   it('reports a driver that does not compile, and never starts it', async () => {
     const events: DebugEvent[] = [];
     await new Promise<void>((resolve) => {
-      DebugRun.start({ ...request, source: 'export function DriverEntry(: number {}' }, { breakpoints: [], stopAtStart: true, speed: 0 }, workerPath, (e) => {
+      DebugRun.start({ ...request, source: 'export function DriverEntry(: number {}' }, { breakpoints: [], stopAtStart: true, speed: 0 }, pool, (e) => {
         events.push(e);
         if (e.kind === 'finished') resolve();
       });
@@ -155,7 +157,7 @@ describe('a debug run', () => {
     writeFileSync(hung, "import { parentPort, workerData } from 'node:worker_threads';\nif (workerData?.warm) parentPort.once('message', () => { for (;;); });\nelse for (;;);\n");
     const events: DebugEvent[] = [];
     await new Promise<void>((resolve) => {
-      DebugRun.start(request, { breakpoints: [], stopAtStart: false, speed: 0, hangMs: 1500 }, hung, (e) => {
+      DebugRun.start(request, { breakpoints: [], stopAtStart: false, speed: 0, hangMs: 1500 }, new WorkerPool(hung), (e) => {
         events.push(e);
         if (e.kind === 'finished') resolve();
       });

@@ -3,7 +3,8 @@ import type { RunMemoryResponse, RunSignalsResponse, RunTraceResponse, TraceFilt
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 import { CONTROL, CONTROL_BYTES, type DebugMessage, type TraceQueryMessage } from './debugProtocol';
-import { runSimulation, type SimulationReply, type SimulationRequest } from './simulation';
+import type { SimulationReply, SimulationRequest } from './simulation';
+import type { WorkerPool } from './workerPool';
 
 // One run under the debugger, from the main thread: a worker that stops where the person
 // asks, and step back, which replays the run in a fresh worker to the stop before the
@@ -53,7 +54,7 @@ export class DebugRun {
   private constructor(
     private readonly request: Omit<SimulationRequest, 'debug'>,
     options: DebugRunOptions,
-    private readonly workerPath: string,
+    private readonly pool: WorkerPool,
     private readonly emit: (event: DebugEvent) => void,
   ) {
     this.breakpoints = [...options.breakpoints];
@@ -64,8 +65,8 @@ export class DebugRun {
     this.watchdog.unref();
   }
 
-  static start(request: Omit<SimulationRequest, 'debug'>, options: DebugRunOptions, workerPath: string, emit: (event: DebugEvent) => void): DebugRun {
-    return new DebugRun(request, options, workerPath, emit);
+  static start(request: Omit<SimulationRequest, 'debug'>, options: DebugRunOptions, pool: WorkerPool, emit: (event: DebugEvent) => void): DebugRun {
+    return new DebugRun(request, options, pool, emit);
   }
 
   get isFinished(): boolean {
@@ -193,7 +194,7 @@ export class DebugRun {
     this.control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES));
     Atomics.store(this.control, CONTROL.speed, Math.round(this.speed * 1000));
     let worker: Worker | null = null;
-    void runSimulation(
+    void this.pool.run(
       {
         ...this.request,
         debug: {
@@ -205,8 +206,6 @@ export class DebugRun {
         },
       },
       {
-        workerPath: this.workerPath,
-        warm: true,
         onWorker: (w) => {
           worker = w;
           this.worker = w;
@@ -225,6 +224,7 @@ export class DebugRun {
           this.emit({ kind: 'stopped', stop: report.stop, state: report.state, canStepBack: this.stops.length >= 2 });
         },
       },
+      'interactive',
     ).then((reply) => {
       if ((worker !== null && this.retired.has(worker)) || this.closed) return;
       this.finished = true;

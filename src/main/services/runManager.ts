@@ -4,7 +4,8 @@ import type { ApiClient } from '../api/handlers';
 import { DebugRun, type DebugEvent } from './debugRun';
 import type { LabCatalog } from './labCatalog';
 import { existsSync } from 'node:fs';
-import { prewarm, type SimulationReply } from './simulation';
+import type { SimulationReply } from './simulation';
+import type { WorkerPool } from './workerPool';
 
 // The app's runs: each one a DebugRun in a worker of its own, owned by the client (window or
 // socket) that started it, which alone may steer it and hears its events. A client that goes
@@ -36,14 +37,14 @@ export class RunManager {
 
   constructor(
     private readonly catalog: LabCatalog,
-    private readonly workerPath: string,
+    private readonly pool: WorkerPool,
   ) {}
 
   private preparing: ReturnType<typeof setTimeout> | null = null;
 
   /** Gets a worker ready, so that the first Run starts at once. */
   prepare(): void {
-    if (existsSync(this.workerPath)) prewarm(this.workerPath);
+    if (existsSync(this.pool.workerPath)) this.pool.prepare();
   }
 
   /**
@@ -68,7 +69,7 @@ export class RunManager {
     const run = DebugRun.start(
       { scenario: inputs.scenario, source: request.source, file: 'driver.ts', seed: request.seed, images: inputs.images, files: inputs.files },
       { breakpoints: request.breakpoints, stopAtStart: request.stopAtStart, speed: request.speed },
-      this.workerPath,
+      this.pool,
       (event) => {
         if (event.kind === 'ended') this.runs.delete(runId);
         client.emit('run.event', { runId, event: toRunEvent(event) });
@@ -135,6 +136,7 @@ export class RunManager {
   stopAll(): void {
     for (const { run } of this.runs.values()) run.stop();
     this.runs.clear();
+    this.pool.close();
   }
 
   private own(runId: number, client: ApiClient): DebugRun {

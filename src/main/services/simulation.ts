@@ -49,38 +49,18 @@ export interface SimulationOptions {
   onDebug?: (report: DebugReport) => void;
   /** Called with the worker once it exists, so the caller can stop it early. */
   onWorker?: (worker: Worker) => void;
-  /** Take a worker that has loaded and made its sandbox already, and make the next one (the app's runs). */
-  warm?: boolean;
+  /** A worker that has loaded and made its sandbox already (WorkerPool's spare), to use instead of a new one. */
+  spare?: Worker;
 }
 
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 };
-/** One spare worker per worker script, ready for the next run (simWorker.ts warmUp). */
-const spares = new Map<string, Worker>();
-
-/** Starts a spare worker for `workerPath` if there is none. It does not keep the process alive. */
-export function prewarm(workerPath: string): void {
-  if (spares.has(workerPath)) return;
-  const worker = new Worker(workerPath, { workerData: { warm: true }, resourceLimits: RESOURCE_LIMITS });
-  worker.unref();
-  const forget = () => {
-    if (spares.get(workerPath) === worker) spares.delete(workerPath);
-  };
-  worker.once('error', forget);
-  worker.once('exit', forget);
-  spares.set(workerPath, worker);
-}
+export const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 1024, stackSizeMb: 8 };
 
 function workerFor(request: SimulationRequest, options: SimulationOptions): Worker {
   const transferList = request.debug ? [request.debug.port] : [];
-  const spare = options.warm ? spares.get(options.workerPath) : undefined;
-  if (options.warm) {
-    spares.delete(options.workerPath);
-    prewarm(options.workerPath);
-  }
-  if (spare) {
-    spare.ref();
-    spare.postMessage(request, transferList);
-    return spare;
+  if (options.spare) {
+    options.spare.ref();
+    options.spare.postMessage(request, transferList);
+    return options.spare;
   }
   return new Worker(options.workerPath, { workerData: request, transferList, resourceLimits: RESOURCE_LIMITS });
 }
