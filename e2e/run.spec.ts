@@ -29,7 +29,8 @@ async function typeDriver(page: Page, source: string): Promise<void> {
 
 /** Scrolls the editor to `line` (Ctrl+G) and clicks its number, which sets a breakpoint there. */
 async function toggleBreakpoint(page: Page, line: number): Promise<void> {
-  await page.getByTestId('editor').locator('.view-lines').click({ position: { x: 40, y: 10 } });
+  // The text area, by the editor's own box (the lines may be scrolled sideways by now).
+  await page.getByTestId('editor').click({ position: { x: 200, y: 10 } });
   await page.keyboard.press('Control+G');
   await page.keyboard.type(String(line));
   await page.keyboard.press('Enter');
@@ -143,11 +144,20 @@ test.describe('running a driver', () => {
     await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`);
     expect(await page.getByTestId('dma-panel').textContent()).toBe(before);
 
-    // Keys work too: F5 goes on to the next breakpoint, Shift+F5 stops.
+    // Keys work too: F5 goes on to the next breakpoint.
     await page.keyboard.press('F5');
     await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`);
+    // Without the breakpoint the run goes to its end; step back from there returns to its last stop.
+    await toggleBreakpoint(page, flush);
+    await page.keyboard.press('F5');
+    await expect(status).toContainText('Finished');
+    await expect(page.getByTestId('step-back')).toBeEnabled();
+    await page.keyboard.press('Shift+F10');
+    await expect(status).toContainText(`Stopped (breakpoint) at line ${flush}`);
+    // Shift+F5 stops.
     await page.keyboard.press('Shift+F5');
     await expect(status).toContainText('Finished');
+    await expect(page.getByTestId('step-back')).toBeDisabled();
   });
 
   test('a sound run streams: the common buffer, the controller going round it, and Pause', async ({ page, host }) => {

@@ -187,6 +187,7 @@ export const appBenchmarks: Benchmark[] = [
         await page.keyboard.press('Enter');
         await page.locator('[data-testid="editor"] .line-numbers', { hasText: new RegExp(`^${flush}$`) }).click();
         const atFlush = `${status}.includes('(breakpoint) at line ${flush}')`;
+        await settle();
         for (let hit = 1; hit <= 5; hit++) await timeInPage(page, 'run', `${UPDATES} > ${await page.evaluate(UPDATES)} && ${atFlush}`);
         await timeInPage(page, 'step-line', `${status}.includes('(line)')`);
         return timeInPage(page, 'step-back', `${UPDATES} > ${await page.evaluate(UPDATES)} && ${atFlush}`);

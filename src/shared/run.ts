@@ -109,7 +109,8 @@ export type RunOutcome =
 export type RunEvent =
   | { kind: 'stopped'; stop: Stop; state: RunState; canStepBack: boolean }
   | { kind: 'state'; state: RunState }
-  | { kind: 'finished'; outcome: RunOutcome };
+  /** canStepBack: the run's last stop can still be gone back to (a run that ended with a result). */
+  | { kind: 'finished'; outcome: RunOutcome; canStepBack: boolean };
 
 /** What main pushes to the renderer, by event name. */
 export interface ApiEvents {

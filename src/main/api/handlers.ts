@@ -27,8 +27,8 @@ export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
     'labs.get': ({ id }) => {
-      // A lab is open: a run may come next.
-      runs.prepareSoon();
+      // A lab is open: a run of it may come next.
+      runs.prepareSoon(id);
       return catalog.get(id);
     },
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),

@@ -29,7 +29,7 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
   let anchor: { wall: number; sim: number; speed: number } | null = null;
 
   const streamState = (now: number) => {
-    if (now - lastPost < STATE_INTERVAL_MS) return;
+    if (setup.quiet || now - lastPost < STATE_INTERVAL_MS) return;
     lastPost = now;
     post({ kind: 'state', state: state() });
   };
@@ -62,7 +62,7 @@ export function createDebugHost(setup: DebugSetup, state: () => RunState, post: 
 
   // The panels show the machine as the run begins (a replay shows only where it lands, and a
   // run that stops at its start shows it with that stop).
-  if (!setup.replayTo && !setup.stopAtStart) post({ kind: 'state', state: state() });
+  if (!setup.replayTo && !setup.stopAtStart && !setup.quiet) post({ kind: 'state', state: state() });
 
   return {
     breakpointsChanged(): readonly number[] | null {

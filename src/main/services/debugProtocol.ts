@@ -46,6 +46,8 @@ export interface DebugSetup {
   stopAtStart: boolean;
   /** Step back: run without stopping to this stop. */
   replayTo?: Stop;
+  /** A replay nobody watches yet (the run's shadow, see debugRun.ts): no states streamed, only its stops. */
+  quiet?: boolean;
 }
 
 /** States sent while running, at most this often (the renderer draws no faster). */

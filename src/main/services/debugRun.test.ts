@@ -12,7 +12,15 @@ import { WorkerPool } from './workerPool';
 
 const root = join(__dirname, '..', '..', '..');
 const workerPath = join(root, 'out', 'main', 'simWorker.js');
-const pool = new WorkerPool(workerPath);
+/** The pool, noting each debug worker it starts: a watched one, or a quiet shadow. */
+class NotingPool extends WorkerPool {
+  readonly started: ('run' | 'shadow')[] = [];
+  override run(...args: Parameters<WorkerPool['run']>): ReturnType<WorkerPool['run']> {
+    this.started.push(args[0].debug?.quiet ? 'shadow' : 'run');
+    return super.run(...args);
+  }
+}
+const pool = new NotingPool(workerPath);
 const dir = join(root, 'labs', '02-packet-read');
 const source = readFileSync(join(dir, 'solution.ts'), 'utf8');
 const request = {
@@ -138,6 +146,39 @@ describe('a debug run', () => {
     run.stop();
   }, 60_000);
 
+  it('steps back stop by stop, and from the end of the run, by the shadow taking over rather than a replay from the start', async () => {
+    const before = pool.started.length;
+    const { run, next } = start();
+    await next('stopped');
+    run.resume({ mode: 'run', breakpoints: [FLUSH_LINE] });
+    const seen = [await next('stopped')];
+    for (const mode of ['line', 'event', 'interrupt'] as const) {
+      run.resume({ mode });
+      seen.push(await next('stopped'));
+    }
+    // Back three times: each lands on the stop before, the machine exactly as it was there.
+    for (const expected of [seen[2]!, seen[1]!, seen[0]!]) {
+      run.stepBack();
+      const back = await next('stopped');
+      expect(back.stop).toEqual(expected.stop);
+      expect(back.state).toEqual(expected.state);
+    }
+    // Forward to the end, then back from the end to the last stop, and on to the same end.
+    run.resume({ mode: 'run', breakpoints: [] });
+    const end = await next('finished');
+    expect(end.canStepBack).toBe(true);
+    run.stepBack();
+    const last = await next('stopped');
+    expect(last.stop).toEqual(seen[0]!.stop);
+    expect(run.isFinished).toBe(false);
+    run.resume({ mode: 'run', breakpoints: [] });
+    const again = await next('finished');
+    expect(again.reply).toEqual(end.reply);
+    // One watched worker for the whole run: every step back was a shadow taking over.
+    expect(pool.started.slice(before).filter((k) => k === 'run')).toEqual(['run']);
+    run.stop();
+  }, 90_000);
+
   it('reports a driver that does not compile, and never starts it', async () => {
     const events: DebugEvent[] = [];
     await new Promise<void>((resolve) => {
@@ -162,6 +203,6 @@ describe('a debug run', () => {
         if (e.kind === 'finished') resolve();
       });
     });
-    expect(events).toEqual([{ kind: 'finished', reply: { kind: 'crash', message: 'the simulation stopped answering for 2 s and was ended' } }]);
+    expect(events).toEqual([{ kind: 'finished', reply: { kind: 'crash', message: 'the simulation stopped answering for 2 s and was ended' }, canStepBack: false }]);
   }, 30_000);
 });

@@ -17,7 +17,7 @@ export interface Services {
 export function createServices(root: string): Services {
   const paths = appPaths(root);
   const catalog = new LabCatalog(paths.labsDir);
-  const pool = new WorkerPool(paths.simWorker);
+  const pool = new WorkerPool(paths.simWorker, undefined, 2);
   const runs = new RunManager(catalog, pool);
   return { paths, catalog, runs, pool, handlers: createApiHandlers({ catalog, runs }) };
 }

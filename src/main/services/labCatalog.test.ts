@@ -18,6 +18,13 @@ describe('the real catalog', () => {
     expect(lab.hintCount).toBeGreaterThan(0);
   });
 
+  it("gives a spare worker a short rehearsal of the lab's own solution, kept inside the main process", async () => {
+    const rehearsal = await new LabCatalog(realLabs).rehearsal('02-packet-read');
+    expect(rehearsal.source).toBe(readFileSync(join(realLabs, '02-packet-read', 'solution.ts'), 'utf8'));
+    expect(rehearsal.scenario.timeLimitMs).toBe(200);
+    expect(Object.keys(rehearsal.files)).toEqual(['./fdc']);
+  });
+
   it('gives the starter code and instructions, never the solution or the hints', async () => {
     const detail = await new LabCatalog(realLabs).get(LAB);
     expect(detail.starterCode).toBe(readFileSync(join(realLabs, LAB, 'starter.ts'), 'utf8'));

@@ -71,6 +71,16 @@ export class LabCatalog {
     return { scenario, images: Object.fromEntries(images), files };
   }
 
+  /**
+   * A short run of the lab's own solution (its first simulated `ms`), which a spare worker
+   * makes while it waits so that the person's first run finds the simulator's code already hot.
+   */
+  async rehearsal(id: string, ms = 200): Promise<{ scenario: Scenario; source: string; file: string; seed: number; images: Record<string, Uint8Array>; files: Record<string, string> }> {
+    const inputs = await this.runInputs(id);
+    const { files } = await this.load(id);
+    return { ...inputs, scenario: { ...inputs.scenario, timeLimitMs: Math.min(inputs.scenario.timeLimitMs, ms) }, source: files['solution.ts'], file: 'solution.ts', seed: 1 };
+  }
+
   /** Helper modules beside the lab's files (`fdc.ts`, …): plain files only, each within the size limit. */
   private async helpers(id: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};

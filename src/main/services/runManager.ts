@@ -22,9 +22,9 @@ function outcome(reply: SimulationReply): RunOutcome {
 function toRunEvent(event: DebugEvent): RunEvent {
   switch (event.kind) {
     case 'finished':
-      return { kind: 'finished', outcome: outcome(event.reply) };
+      return { kind: 'finished', outcome: outcome(event.reply), canStepBack: event.canStepBack };
     case 'ended':
-      return { kind: 'finished', outcome: { kind: 'stopped' } };
+      return { kind: 'finished', outcome: { kind: 'stopped' }, canStepBack: false };
     default:
       return event;
   }
@@ -42,8 +42,9 @@ export class RunManager {
 
   private preparing: ReturnType<typeof setTimeout> | null = null;
 
-  /** Gets a worker ready, so that the first Run starts at once. */
-  prepare(): void {
+  /** Gets workers ready, so that the first Run starts at once; they rehearse `labId` when given. */
+  async prepare(labId?: string): Promise<void> {
+    if (labId !== undefined) this.pool.rehearsal = await this.catalog.rehearsal(labId).catch(() => this.pool.rehearsal);
     if (existsSync(this.pool.workerPath)) this.pool.prepare();
   }
 
@@ -51,9 +52,9 @@ export class RunManager {
    * prepare(), once the window has settled: a worker warming up takes a core for a second or
    * two, which a page still loading its editor would feel on a small machine.
    */
-  prepareSoon(delayMs = 2000): void {
+  prepareSoon(labId?: string, delayMs = 2000): void {
     if (this.preparing !== null) return;
-    this.preparing = setTimeout(() => this.prepare(), delayMs);
+    this.preparing = setTimeout(() => void this.prepare(labId), delayMs);
     this.preparing.unref();
   }
 

@@ -105,20 +105,36 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
 }
 
 /**
- * A warm worker (see simulation.ts) loads the compiler and makes its sandbox before it is
- * given a request, so that a run the person starts begins at once.
+ * A warm worker (see workerPool.ts) loads the compiler, rehearses a short run of the lab the
+ * person has open (so that the simulator's code is compiled by the JIT), and makes its sandbox
+ * before it is given a request, so that a run the person starts begins at once.
  */
-async function warmUp(): Promise<SimulationRequest> {
+async function warmUp(rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null): Promise<SimulationRequest> {
   compileDriver('export function DriverEntry() { return 0; }', 'warm.ts', true, true);
   Sandbox.warm();
+  if (rehearsal) {
+    // As a debug run goes: recorded at bus detail, under a debugger that never stops, its
+    // state taken now and then as if for the panels.
+    let events = 0;
+    const pauseRequested = (parts: SessionParts) => {
+      if (++events % 256 === 0) captureRunState(parts);
+      return false;
+    };
+    await runScenario({
+      ...runOptions(rehearsal as SimulationRequest),
+      trace: new TraceRecorder('bus'),
+      debug: { host: (parts) => ({ stopped: () => ({ mode: 'run' }), pauseRequested: () => pauseRequested(parts) }), options: {} },
+    }).catch(() => undefined);
+  }
   warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
+  parentPort!.postMessage({ kind: 'ready' });
   return new Promise((resolve) => parentPort!.once('message', (request: SimulationRequest) => resolve(request)));
 }
 
 let warmSandbox: Sandbox | undefined;
 
-const data = workerData as SimulationRequest | { warm: true };
-('warm' in data ? warmUp() : Promise.resolve(data))
+const data = workerData as SimulationRequest | { warm: true; rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null };
+('warm' in data ? warmUp(data.rehearsal) : Promise.resolve(data))
   .then((request) => main(request))
   .then(
   (reply) => parentPort!.postMessage(reply),

@@ -65,7 +65,7 @@ function workerFor(request: SimulationRequest, options: SimulationOptions): Work
   return new Worker(options.workerPath, { workerData: request, transferList, resourceLimits: RESOURCE_LIMITS });
 }
 
-type WorkerMessage = SimulationReply | DebugReport | { kind: 'progress'; done: number; total: number };
+type WorkerMessage = SimulationReply | DebugReport | { kind: 'progress'; done: number; total: number } | { kind: 'ready' };
 
 export const DEFAULT_WALL_LIMIT_MS = 300_000;
 
@@ -89,6 +89,7 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
         ? undefined
         : setTimeout(() => settle({ kind: 'crash', message: `the simulation did not finish within ${limit / 1000} s of wall time and was stopped by the host's backstop` }), limit);
     worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'ready') return; // a spare that was taken while it warmed
       if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
       else if (message.kind === 'stopped' || message.kind === 'state' || message.kind === 'answer') options.onDebug?.(message);
       else settle(message);

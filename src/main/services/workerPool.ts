@@ -7,12 +7,22 @@ import { RESOURCE_LIMITS, runSimulation, type SimulationOptions, type Simulation
 // runaway one takes nothing with it. A person's run (the app's Run button) starts at once in a
 // warm spare; batch runs (a class's checks) queue for a free core and flow around it.
 
+/** How long after a spare is taken its replacement starts warming. */
+const REPLACE_AFTER_MS = 1000;
+
 export type RunPriority = 'interactive' | 'batch';
 
 export class WorkerPool {
   private busy = 0;
   private readonly waiting: (() => void)[] = [];
-  private spare: Worker | null = null;
+  /**
+   * What a spare runs while it warms (LabCatalog.rehearsal): the lab the person has open, so
+   * that the simulator's code for its devices is compiled by the time they press Run.
+   */
+  rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null = null;
+  /** Warm workers, oldest first; the last may still be warming. */
+  private readonly spares: Worker[] = [];
+  private warming: Worker | null = null;
   private peak = 0;
 
   constructor(
@@ -20,6 +30,11 @@ export class WorkerPool {
     readonly workerPath: string,
     /** Simulations at once: the cores. */
     readonly width = Math.max(1, availableParallelism()),
+    /**
+     * Warm workers kept ready (prepare()). The app keeps two: a run's own, and its shadow for
+     * step back (debugRun.ts), which starts at the run's first stop.
+     */
+    readonly spareCount = 1,
   ) {}
 
   /** Simulations going now, and the most there have been at once. */
@@ -54,29 +69,44 @@ export class WorkerPool {
     }
   }
 
-  /** Gets a spare worker ready (compiler loaded, sandbox made) for the next interactive run. It does not keep the process alive. */
+  /**
+   * Gets spare workers ready (compiler loaded, sandbox made) for the next interactive runs, one
+   * after another so that warming never takes more than one core. They do not keep the process alive.
+   */
   prepare(): void {
-    if (this.spare !== null) return;
-    const worker = new Worker(this.workerPath, { workerData: { warm: true }, resourceLimits: RESOURCE_LIMITS });
+    if (this.warming !== null || this.spares.length >= this.spareCount) return;
+    const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal }, resourceLimits: RESOURCE_LIMITS });
     worker.unref();
     const forget = () => {
-      if (this.spare === worker) this.spare = null;
+      const i = this.spares.indexOf(worker);
+      if (i >= 0) this.spares.splice(i, 1);
+      if (this.warming === worker) this.warming = null;
     };
     worker.once('error', forget);
     worker.once('exit', forget);
-    this.spare = worker;
+    // simWorker.ts says 'ready' once warm: then the next may start.
+    worker.once('message', () => {
+      if (this.warming !== worker) return;
+      this.warming = null;
+      this.prepare();
+    });
+    this.spares.push(worker);
+    this.warming = worker;
   }
 
-  /** Ends the spare (the app is closing). Runs going on end with their owners. */
+  /** Ends the spares (the app is closing). Runs going on end with their owners. */
   close(): void {
-    void this.spare?.terminate();
-    this.spare = null;
+    for (const spare of this.spares) void spare.terminate();
+    this.spares.length = 0;
+    this.warming = null;
   }
 
   private takeSpare(): Worker | undefined {
-    const spare = this.spare ?? undefined;
-    this.spare = null;
-    this.prepare();
+    const spare = this.spares.shift();
+    if (spare === this.warming) this.warming = null;
+    // The next spare warms once this run is under way, not while it starts: on a small
+    // machine the two would share a core.
+    setTimeout(() => this.prepare(), REPLACE_AFTER_MS).unref();
     return spare;
   }
 }

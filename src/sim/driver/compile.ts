@@ -90,15 +90,24 @@ const OPTIONS: ts.CompilerOptions = {
  */
 export function compileDriver(source: string, file: string, markLines = true, debug = false): CompiledModule | CompileError[] {
   // A debug run compiles its driver once to refuse it before the machine starts, and again
-  // as the sandbox loads it: the second time is this one entry.
+  // as the sandbox loads it; a lab's helper modules are the same run after run (and a spare
+  // worker has compiled them already while it rehearsed). Each is transpiled once.
   const key = `${file}\0${markLines}\0${debug}\0${source}`;
-  if (last?.key === key) return last.result;
+  const hit = recent.get(key);
+  if (hit !== undefined) {
+    recent.delete(key);
+    recent.set(key, hit);
+    return hit;
+  }
   const result = transpile(source, file, markLines, debug);
-  last = { key, result };
+  recent.set(key, result);
+  if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
   return result;
 }
 
-let last: { key: string; result: CompiledModule | CompileError[] } | null = null;
+/** The last few compilations, oldest first. */
+const recent = new Map<string, CompiledModule | CompileError[]>();
+const RECENT = 8;
 
 function transpile(source: string, file: string, markLines: boolean, debug: boolean): CompiledModule | CompileError[] {
   const output = ts.transpileModule(source, {

@@ -152,15 +152,20 @@ export class Machine implements IsaSlot {
  * check can tell which sector a misplaced byte came from.
  */
 export function patternedDisk(): Uint8Array {
-  const disk = new Uint8Array(FLOPPY_IMAGE_BYTES);
-  for (let lba = 0; lba < FLOPPY_IMAGE_BYTES / 512; lba++) {
-    const at = lba * 512;
-    disk[at] = lba & 0xff;
-    disk[at + 1] = lba >> 8;
-    for (let i = 2; i < 512; i++) disk[at + i] = (lba * 37 + i * 11 + (i >> 5) * lba) & 0xff;
+  if (pattern === null) {
+    pattern = new Uint8Array(FLOPPY_IMAGE_BYTES);
+    for (let lba = 0; lba < FLOPPY_IMAGE_BYTES / 512; lba++) {
+      const at = lba * 512;
+      pattern[at] = lba & 0xff;
+      pattern[at + 1] = lba >> 8;
+      for (let i = 2; i < 512; i++) pattern[at + i] = (lba * 37 + i * 11 + (i >> 5) * lba) & 0xff;
+    }
   }
-  return disk;
+  return pattern.slice();
 }
+
+/** The patterned disk, made once per thread (every run gets its own copy). */
+let pattern: Uint8Array | null = null;
 
 /** The scenario's faults aimed at one device (a fault without `device` hits the first). */
 export function faultsFor(scenario: Scenario, name: string, first: boolean): DeviceFaults {

@@ -101,6 +101,15 @@ describe('the debugger', () => {
     }
   });
 
+  it('trails a run: from a stop, goes on to a later stop of the same run and finds the machine as it was there', async () => {
+    const script: DebugCommand[] = [{ mode: 'run', breakpoints: [FLUSH_LINE] }, { mode: 'line' }, { mode: 'event' }, { mode: 'interrupt' }, { mode: 'run' }];
+    const first = await debugRun((_stop, i) => script[i] ?? null, { stopAtStart: true });
+    const targets = [1, 3, 5].map((i) => first.seen[i]!);
+    // A second run, steered only by "go on to that stop", lands on each in turn, breakpoints or not.
+    const trail = await debugRun((_stop, i) => (i < targets.length ? { mode: 'run', breakpoints: [], to: targets[i]!.stop } : null), { stopAtStart: true });
+    expect(trail.seen.slice(1)).toEqual(targets);
+  });
+
   it('shows the panels the machine at a stop: channel 2 at terminal count before the flush', async () => {
     let state: RunState | null = null;
     await runScenario({

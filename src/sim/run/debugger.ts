@@ -15,6 +15,8 @@ export interface DebugCommand {
   mode: StepMode;
   /** Replaces the breakpoints (driver lines) when given. */
   breakpoints?: readonly number[];
+  /** Go on without stopping until exactly this later stop, and stop there as it was (a replay that trails the run). */
+  to?: Stop;
 }
 
 export interface DebugHost {
@@ -109,5 +111,6 @@ export class RunDebugger {
     const command = this.host.stopped(stop);
     this.mode = command.mode;
     if (command.breakpoints) this.breakpoints = new Set(command.breakpoints);
+    if (command.to) this.replayTo = command.to;
   }
 }

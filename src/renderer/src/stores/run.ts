@@ -70,6 +70,8 @@ export const useRunStore = defineStore('run', () => {
         return;
       case 'stopped':
         pendingState = null;
+        // Stepped back from the end: the run goes on from here, so its result no longer stands.
+        if (status.value === 'finished') outcome.value = null;
         status.value = 'stopped';
         stop.value = event.stop;
         state.value = event.state;
@@ -80,7 +82,7 @@ export const useRunStore = defineStore('run', () => {
         if (pendingState !== null) applyState();
         status.value = 'finished';
         stop.value = null;
-        canStepBack.value = false;
+        canStepBack.value = event.canStepBack;
         outcome.value = event.outcome;
         traceVersion.value++;
         return;
@@ -120,7 +122,7 @@ export const useRunStore = defineStore('run', () => {
     if (runId.value === null) return;
     error.value = null;
     const before = status.value;
-    if (action !== 'pause' && action !== 'stop' && before === 'stopped') status.value = 'running';
+    if (action !== 'pause' && action !== 'stop' && (before === 'stopped' || (before === 'finished' && action === 'step-back'))) status.value = 'running';
     try {
       await useApi().call('run.control', { runId: runId.value, action });
     } catch (err) {
