@@ -1,31 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
+import { lab, openLab, typeDriver } from './workbench';
 
 // The workbench in a real browser: type a driver, run it, watch the DMA panel, read the
 // checks; a finding lands on its line; a breakpoint stops the run, step moves the line, and
 // step back returns to the stop before with the panels as they were.
-
-const root = join(import.meta.dirname, '..');
-const lab = (id: string, file: string) => readFileSync(join(root, 'labs', id, file), 'utf8');
-
-async function openLab(page: Page, url: string, title: RegExp): Promise<void> {
-  await page.goto(url);
-  await page.getByTestId('catalog').getByRole('button', { name: title }).click();
-  await expect(page.getByTestId('editor').locator('.view-lines')).toBeVisible();
-}
-
-/** Replaces the editor's text with a paste (typing it would let the editor re-indent each line). */
-async function typeDriver(page: Page, source: string): Promise<void> {
-  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-  await page.evaluate((text) => navigator.clipboard.writeText(text), source);
-  await page.getByTestId('editor').locator('.view-lines').click({ position: { x: 40, y: 10 } });
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Control+V');
-  await page.keyboard.press('Control+Home');
-  await expect(page.getByTestId('editor').locator('.view-lines')).toContainText(source.split('\n')[0]!);
-}
 
 /** Scrolls the editor to `line` (Ctrl+G) and clicks its number, which sets a breakpoint there. */
 async function toggleBreakpoint(page: Page, line: number): Promise<void> {
@@ -81,6 +60,14 @@ test.describe('running a driver', () => {
     await page.getByTestId('tab-waveform').click();
     await expect(page.getByTestId('waveform').locator('canvas')).toBeVisible();
     await page.screenshot({ path: 'artifacts/e2e-run-waveform.png' });
+
+    // The processor's timeline: IRQ 6 taken at least once per sector, its ISR and DPC drawn.
+    await page.getByTestId('tab-timeline').click();
+    await expect(page.getByTestId('timeline').locator('canvas')).toBeVisible();
+    expect(Number(await page.getByTestId('timeline').getAttribute('data-interrupts'))).toBeGreaterThanOrEqual(5);
+    await expect(page.getByTestId('timeline-legend')).toContainText('InterruptService');
+    await expect(page.getByTestId('timeline-legend')).toContainText('DeferredRoutine');
+    await page.screenshot({ path: 'artifacts/e2e-run-timeline.png' });
 
     // The same in the dark theme.
     await page.emulateMedia({ colorScheme: 'dark' });

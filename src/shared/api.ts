@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
-import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
+import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
 // web host's WebSocket carry the same requests; main validates each request against
@@ -26,6 +26,8 @@ export const api = {
   'run.trace': { request: RunTraceRequest, response: RunTraceResponse },
   /** DREQ, DACK, T/C and IRQ lines over a span of simulated time, for the waveform. */
   'run.signals': { request: RunSignalsRequest, response: RunSignalsResponse },
+  /** IRQL, interrupts taken and driver routines over a span of simulated time, for the timeline. */
+  'run.timeline': { request: RunTimelineRequest, response: RunTimelineResponse },
   /** Up to a page of physical memory, for the memory panel's hex view. */
   'run.memory': { request: RunMemoryRequest, response: RunMemoryResponse },
 } as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;

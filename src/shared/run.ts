@@ -80,6 +80,30 @@ export type SignalTrace = z.infer<typeof SignalTrace>;
 export const RunSignalsResponse = z.strictObject({ fromNs: z.number(), toNs: z.number(), endNs: z.number(), signals: z.array(SignalTrace) });
 export type RunSignalsResponse = z.infer<typeof RunSignalsResponse>;
 
+/** The processor's side of a span of the run: its IRQL, the interrupts it took and the driver routines it ran. */
+export const RunTimelineRequest = RunSignalsRequest;
+
+/** Items of each kind a timeline answer holds at most; past that it is cut short, and a narrower span shows the rest. */
+export const TIMELINE_MAX_ITEMS = 20_000;
+
+export const RunTimelineResponse = z.strictObject({
+  fromNs: z.number(),
+  toNs: z.number(),
+  endNs: z.number(),
+  /** IRQL at fromNs, then [time, IRQL] at each change inside the span. */
+  irql: z.strictObject({ initial: z.number().int(), changes: z.array(z.tuple([z.number(), z.number().int()])) }),
+  /** [time, IRQ] of each interrupt the processor acknowledged. */
+  interrupts: z.array(z.tuple([z.number(), z.number().int()])),
+  /** [start, end, routine] of each driver routine the kernel called (the routine by name in `routineNames`). */
+  routines: z.array(z.tuple([z.number(), z.number(), z.number().int()])),
+  routineNames: z.record(z.string(), z.string()),
+  /** Times a DPC was queued. */
+  dpcsQueued: z.array(z.number()),
+  /** Some kind had more than TIMELINE_MAX_ITEMS in the span. */
+  truncated: z.boolean(),
+});
+export type RunTimelineResponse = z.infer<typeof RunTimelineResponse>;
+
 /** Bytes of physical memory as DMA sees them (the processor's cache aside), for the hex view. */
 export const RunMemoryRequest = z.strictObject({
   runId: RunId,

@@ -26,6 +26,7 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'run.set': async () => ({}),
   'run.trace': async () => ({ total: 0, from: 0, rows: [] }),
   'run.signals': async () => ({ fromNs: 0, toNs: 0, endNs: 0, signals: [] }),
+  'run.timeline': async () => ({ fromNs: 0, toNs: 0, endNs: 0, irql: { initial: 0, changes: [] }, interrupts: [], routines: [], routineNames: {}, dpcsQueued: [], truncated: false }),
   'run.memory': async () => ({ address: 0, bytes: [] }),
   ...over,
 });

@@ -42,6 +42,7 @@ export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
     },
     'run.trace': ({ runId, filter, from, count }, client) => runs.trace(runId, client, filter, from, count),
     'run.signals': ({ runId, fromNs, toNs }, client) => runs.signals(runId, client, fromNs, toNs),
+    'run.timeline': ({ runId, fromNs, toNs }, client) => runs.timeline(runId, client, fromNs, toNs),
     'run.memory': ({ runId, address, length }, client) => runs.memory(runId, client, address, length),
   };
 }

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { RunMemoryResponse, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunMemoryResponse, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 
@@ -31,13 +31,14 @@ export type DebugMessage =
 export type TraceQueryMessage =
   | { kind: 'trace'; id: number; filter: TraceFilter; from: number; count: number }
   | { kind: 'signals'; id: number; fromNs: number; toNs: number }
+  | { kind: 'timeline'; id: number; fromNs: number; toNs: number }
   | { kind: 'memory'; id: number; address: number; length: number };
 
 /** What a worker under the debugger sends, besides its final SimulationReply. */
 export type DebugReport =
   | { kind: 'stopped'; stop: Stop; state: RunState }
   | { kind: 'state'; state: RunState }
-  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse | RunMemoryResponse };
+  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse | RunTimelineResponse | RunMemoryResponse };
 
 export interface DebugSetup {
   control: SharedArrayBuffer;

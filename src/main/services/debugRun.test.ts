@@ -111,6 +111,15 @@ describe('a debug run', () => {
     expect(lines.signals.map((l) => l.name)).toEqual(['DREQ2', 'DACK2', 'TC2', 'IRQ6']);
     // Five sectors: five terminal counts.
     expect(lines.signals[2]!.changes.filter(([, level]) => level === 1)).toHaveLength(5);
+    // The processor's side: IRQ 6 interrupts (the reset's, the seek's, one per sector), each
+    // serviced by the ISR at DIRQL; a DPC at DISPATCH_LEVEL at least for each sector.
+    const timeline = await run.timeline(0, lines.endNs);
+    expect(timeline.interrupts.length).toBeGreaterThanOrEqual(5);
+    expect(new Set(timeline.interrupts.map(([, irq]) => irq))).toEqual(new Set([6]));
+    const named = timeline.routines.map(([, , r]) => timeline.routineNames[r]);
+    expect(named.filter((n) => n === 'InterruptService')).toHaveLength(timeline.interrupts.length);
+    expect(named.filter((n) => n === 'DeferredRoutine').length).toBeGreaterThanOrEqual(5);
+    expect(new Set(timeline.irql.changes.map(([, irql]) => irql))).toEqual(new Set([0, 2, Math.max(...timeline.irql.changes.map(([, i]) => i))]));
     run.stop();
     await expect(run.trace('all', 0, 1)).rejects.toThrow(/trace is closed/);
   }, 60_000);

@@ -1,5 +1,5 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import type { RunMemoryResponse, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunMemoryResponse, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunPosition, RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
 import { CONTROL, CONTROL_BYTES, type DebugMessage, type DebugReport, type DebugSetup, type TraceQueryMessage } from './debugProtocol';
@@ -231,6 +231,11 @@ export class DebugRun {
   /** The waveform's lines over [fromNs, toNs]. */
   signals(fromNs: number, toNs: number): Promise<RunSignalsResponse> {
     return this.ask({ kind: 'signals', id: 0, fromNs, toNs }) as Promise<RunSignalsResponse>;
+  }
+
+  /** The processor's IRQL, interrupts and routines over [fromNs, toNs]. */
+  timeline(fromNs: number, toNs: number): Promise<RunTimelineResponse> {
+    return this.ask({ kind: 'timeline', id: 0, fromNs, toNs }) as Promise<RunTimelineResponse>;
   }
 
   /** Up to a page of physical memory. */

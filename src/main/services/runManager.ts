@@ -1,4 +1,4 @@
-import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, type DebugEvent } from './debugRun';
@@ -93,6 +93,10 @@ export class RunManager {
 
   signals(runId: number, client: ApiClient, fromNs: number, toNs: number): Promise<RunSignalsResponse> {
     return this.own(runId, client).signals(fromNs, toNs);
+  }
+
+  timeline(runId: number, client: ApiClient, fromNs: number, toNs: number): Promise<RunTimelineResponse> {
+    return this.own(runId, client).timeline(fromNs, toNs);
   }
 
   memory(runId: number, client: ApiClient, address: number, length: number): Promise<RunMemoryResponse> {

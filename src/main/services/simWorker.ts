@@ -71,6 +71,7 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
   const answerOf = (q: TraceQueryMessage) => {
     if (q.kind === 'trace') return query.rows(q.filter, q.from, q.count);
     if (q.kind === 'signals') return query.signals(q.fromNs, q.toNs);
+    if (q.kind === 'timeline') return query.timeline(q.fromNs, q.toNs);
     // Physical memory as DMA sees it; past the end of memory there is nothing to read.
     const memory = parts?.machine.memory;
     const end = Math.min(q.address + q.length, memory?.size ?? 0);

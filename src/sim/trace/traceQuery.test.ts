@@ -60,3 +60,56 @@ describe('TraceQuery', () => {
     expect(late.signals.find((s) => s.name === 'IRQ6')).toEqual({ name: 'IRQ6', initial: 0, changes: [] });
   });
 });
+
+describe('the processor timeline', () => {
+  const names = () => ({ apiNames: [], entryNames: { 4: 'StartIo', 7: 'InterruptService', 8: 'DeferredRoutine' }, console: [], findings: [], endTime: 0 });
+  /** StartIo at DISPATCH_LEVEL; IRQ 6 taken at its DIRQL; its ISR queues a DPC, which runs once the ISR is done, and is interrupted in turn. */
+  function run(): TraceRecorder {
+    const t = new TraceRecorder('bus');
+    t.record(100, EventKind.Irql, 2, 0, 0);
+    t.record(100, EventKind.RoutineEnter, 4, 0, 0);
+    t.record(150, EventKind.RoutineExit, 4, 0, 2);
+    t.record(150, EventKind.Irql, 0, 0, 0);
+    t.record(500, EventKind.InterruptAck, 6, 0x36, 0);
+    t.record(500, EventKind.Irql, 21, 0, 0);
+    t.record(500, EventKind.RoutineEnter, 7, 0, 0);
+    t.record(520, EventKind.DpcQueued, 1, 0, 0);
+    t.record(540, EventKind.RoutineExit, 7, 1, 21);
+    t.record(540, EventKind.Irql, 2, 0, 0);
+    t.record(540, EventKind.RoutineEnter, 8, 1, 0);
+    t.record(600, EventKind.InterruptAck, 6, 0x36, 0);
+    t.record(600, EventKind.Irql, 21, 0, 0);
+    t.record(600, EventKind.RoutineEnter, 7, 0, 0);
+    t.record(610, EventKind.RoutineExit, 7, 0, 21);
+    t.record(610, EventKind.Irql, 2, 0, 0);
+    t.record(700, EventKind.RoutineExit, 8, 0, 2);
+    t.record(700, EventKind.Irql, 0, 0, 0);
+    return t;
+  }
+
+  it('gives the IRQL as it changed, the interrupts taken, and each routine from its start to its end, nested ones too', () => {
+    const answer = new TraceQuery(run(), names).timeline(0, 1000);
+    expect(answer.irql).toEqual({ initial: 0, changes: [[100, 2], [150, 0], [500, 21], [540, 2], [600, 21], [610, 2], [700, 0]] });
+    expect(answer.interrupts).toEqual([[500, 6], [600, 6]]);
+    expect(answer.dpcsQueued).toEqual([520]);
+    // The DPC (540–700) holds the ISR that interrupted it (600–610).
+    expect(answer.routines).toEqual([[100, 150, 4], [500, 540, 7], [540, 700, 8], [600, 610, 7]]);
+    expect(answer.routineNames).toEqual({ 4: 'StartIo', 7: 'InterruptService', 8: 'DeferredRoutine' });
+    expect(answer.truncated).toBe(false);
+    expect(answer.endNs).toBe(700);
+  });
+
+  it('over a span: the IRQL on entry, and only what overlaps it', () => {
+    const answer = new TraceQuery(run(), names).timeline(545, 605);
+    expect(answer.irql).toEqual({ initial: 2, changes: [[600, 21]] });
+    expect(answer.interrupts).toEqual([[600, 6]]);
+    expect(answer.routines).toEqual([[540, 700, 8], [600, 610, 7]]);
+  });
+
+  it('shows a routine the run is stopped inside as running to the end of the trace so far', () => {
+    const t = new TraceRecorder('bus');
+    t.record(10, EventKind.RoutineEnter, 4, 0, 0);
+    t.record(30, EventKind.PortWrite, 0x3f2, 0x1c, 1);
+    expect(new TraceQuery(t, names).timeline(0, 100).routines).toEqual([[10, 30, 4]]);
+  });
+});

@@ -1,12 +1,14 @@
-import type { RunSignalsResponse, RunTraceResponse, SignalTrace, TraceFilter, TraceRow } from '../../shared/run';
+import { TIMELINE_MAX_ITEMS, type RunSignalsResponse, type RunTimelineResponse, type RunTraceResponse, type SignalTrace, type TraceFilter, type TraceRow } from '../../shared/run';
 import type { TraceContext } from './export';
 import { EVENT_NAMES, type TraceRecorder } from './recorder';
 import { EventKind } from './sink';
+import { Entry } from '../kernel/driverCode';
 import { EventDescriber } from './table';
 
 // Reading a run's trace while it is open in the app: a window of rows for the trace table
-// (filtered, described in words, with the driver line where there is one), and the lines
-// for the waveform (DREQ, DACK, T/C per channel, IRQ lines) over a span of time.
+// (filtered, described in words, with the driver line where there is one), the lines for
+// the waveform (DREQ, DACK, T/C per channel, IRQ lines) over a span of time, and the
+// processor's timeline (IRQL, interrupts taken, driver routines) over a span.
 
 const K = EventKind;
 const FILTERS: Record<Exclude<TraceFilter, 'all'>, ReadonlySet<number>> = {
@@ -15,6 +17,9 @@ const FILTERS: Record<Exclude<TraceFilter, 'all'>, ReadonlySet<number>> = {
   interrupts: new Set([K.IrqLine, K.InterruptAck, K.Eoi, K.SpuriousInterrupt, K.UnclaimedInterrupt, K.Irql]),
   ports: new Set([K.PortRead, K.PortWrite, K.PortUnclaimed]),
 };
+
+/** Calls into the driver that are the kernel's bookkeeping, not routines a driver author wrote (kernel/driverCode.ts). */
+const PLUMBING: ReadonlySet<number> = new Set([Entry.DeviceFlags, Entry.IrpGone]);
 
 /** Kinds whose `b` is the driver line they came from. */
 const LINE_IN_B: ReadonlySet<number> = new Set([K.ApiCall, K.DbgPrint, K.Violation, K.BugCheck]);
@@ -105,5 +110,60 @@ export class TraceQuery {
     });
     const signals = [...lines.values()].sort((x, y) => x.order - y.order).map(({ name, initial, changes }) => ({ name, initial, changes }));
     return { fromNs, toNs, endNs: end, signals };
+  }
+
+  /** The processor over [fromNs, toNs]: its IRQL, the interrupts it acknowledged, the driver routines it ran and the DPCs queued. */
+  timeline(fromNs: number, toNs: number): RunTimelineResponse {
+    const { entryNames } = this.context();
+    const irql: RunTimelineResponse['irql'] = { initial: 0, changes: [] };
+    const interrupts: [number, number][] = [];
+    const routines: [number, number, number][] = [];
+    const dpcsQueued: number[] = [];
+    const used = new Set<number>();
+    /** Routines entered and not yet left: a DPC may be interrupted by an ISR, so they nest. */
+    const open: [number, number][] = [];
+    let truncated = false;
+    let end = 0;
+    const keep = <T>(list: T[], item: T) => {
+      if (list.length < TIMELINE_MAX_ITEMS) list.push(item);
+      else truncated = true;
+    };
+    this.trace.forEach((time, kind, a) => {
+      end = time;
+      switch (kind) {
+        case K.Irql:
+          if (time < fromNs) irql.initial = a;
+          else if (time <= toNs) keep(irql.changes, [time, a]);
+          return;
+        case K.InterruptAck:
+          if (time >= fromNs && time <= toNs) keep(interrupts, [time, a]);
+          return;
+        case K.DpcQueued:
+          if (time >= fromNs && time <= toNs) keep(dpcsQueued, time);
+          return;
+        case K.RoutineEnter:
+          open.push([time, a]);
+          return;
+        case K.RoutineExit: {
+          const entered = open.pop();
+          if (entered && !PLUMBING.has(entered[1]) && time >= fromNs && entered[0] <= toNs) {
+            keep(routines, [entered[0], time, entered[1]]);
+            used.add(entered[1]);
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    });
+    // A routine still running (the run is stopped inside it) ends, for now, where the trace does.
+    for (const [start, entry] of open) {
+      if (start > toNs || PLUMBING.has(entry)) continue;
+      keep(routines, [start, end, entry]);
+      used.add(entry);
+    }
+    routines.sort((x, y) => x[0] - y[0]);
+    const routineNames = Object.fromEntries([...used].map((e) => [String(e), entryNames[e as keyof typeof entryNames] ?? `routine ${e}`]));
+    return { fromNs, toNs, endNs: end, irql, interrupts, routines, routineNames, dpcsQueued, truncated };
   }
 }
