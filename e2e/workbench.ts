@@ -11,6 +11,8 @@ export const lab = (id: string, file: string) => readFileSync(join(root, 'labs',
 export async function openLab(page: Page, url: string, title: RegExp): Promise<void> {
   await page.goto(url);
   await page.getByTestId('catalog').getByRole('button', { name: title }).click();
+  // The lab opened first may still be on screen: wait for this one's title, then its editor.
+  await expect(page.getByTestId('lab-title')).toHaveText(title);
   await expect(page.getByTestId('editor').locator('.view-lines')).toBeVisible();
 }
 

@@ -125,6 +125,27 @@ export interface SoundState {
   bytesCaptured: number;
   underruns: number;
   overruns: number;
+  /**
+   * The other side of the card: the DAC's output (the speaker) while playing or after a
+   * playback, the ADC's input (the microphone) while or after capturing, over the last
+   * SCOPE_WINDOW_MS at the transfer's rate, left channel. An envelope, small enough to send
+   * with every state: min[i]/max[i] (signed 16-bit) of column i, oldest first, over the
+   * last `frames` frames (fewer than the window's when less has played); null before any.
+   */
+  scope: SoundScope | null;
+}
+
+export const SCOPE_WINDOW_MS = 40;
+export const SCOPE_COLUMNS = 120;
+
+export interface SoundScope {
+  source: 'output' | 'input';
+  /** Frames per second; the window is rate · SCOPE_WINDOW_MS / 1000 frames. */
+  rate: number;
+  /** Frames the columns cover, ending at the last one played or taken. */
+  frames: number;
+  min: number[];
+  max: number[];
 }
 
 export interface ScannerState {

@@ -17,6 +17,8 @@ export interface Services {
 export function createServices(root: string): Services {
   const paths = appPaths(root);
   const catalog = new LabCatalog(paths.labsDir);
+  // Read the catalog once now, while the window loads: its first answer then comes warm.
+  void catalog.list().catch(() => undefined);
   const pool = new WorkerPool(paths.simWorker, undefined, 2);
   const runs = new RunManager(catalog, pool);
   return { paths, catalog, runs, pool, handlers: createApiHandlers({ catalog, runs }) };

@@ -4,3 +4,5 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>;
   export default component;
 }
+/** Monaco's TypeScript mode, loaded only for its side effects (editor/monaco.ts). */
+declare module 'monaco-editor/languages/features/typescript/tsMode.js';

@@ -527,6 +527,111 @@ describe('capture', () => {
   });
 });
 
+describe("recent output and input (the Machine panel's scope)", () => {
+  const gen = (frame: number, channel: number) => ((frame * 911 + channel * 12_345) % 65_536) - 32_768;
+  /** Signed 16-bit from two bytes, little-endian. */
+  const s16 = (lo: number, hi: number) => ((hi << 24) >> 16) | lo;
+
+  it('answers nothing before anything was played or captured', () => {
+    const m = machine();
+    resetDsp(m);
+    m.sb.setInput(gen);
+    expect(m.sb.recentOutput(100)).toEqual(new Int16Array(0));
+    expect(m.sb.recentInput(100)).toEqual(new Int16Array(0));
+  });
+
+  it('recentOutput: the left channel of the last frames the DAC output, 8-bit signed stereo, while playing and after', () => {
+    const m = machine();
+    resetDsp(m);
+    const frames = 200;
+    const data = pattern(frames * 2, 11);
+    m.memory.bytes.set(data, 0x1_0000);
+    setRate(m, OUTPUT_RATE, 8_000);
+    program(m, 1, SINGLE | READ, 0x1_0000, frames * 2);
+    startDma(m, DMA8 | CMD_FIFO, MODE_SIGNED | MODE_STEREO, frames * 2);
+    const left = (f: number) => ((data[f * 2]! << 24) >> 24) << 8; // signed 8-bit, scaled to 16
+    m.run(10 * MS);
+    const played = m.sb.snapshot().framesOutput;
+    expect(played).toBe(80);
+    expect([...m.sb.recentOutput(20)]).toEqual(Array.from({ length: 20 }, (_, k) => left(played - 20 + k)));
+    m.run(100 * MS);
+    expect(m.sb.snapshot()).toMatchObject({ mode: 'idle', framesOutput: frames, underruns: 0 });
+    expect([...m.sb.recentOutput(50)]).toEqual(Array.from({ length: 50 }, (_, k) => left(frames - 50 + k)));
+    // Asked for more than was played: all of it, oldest first.
+    expect([...m.sb.recentOutput(1000)]).toEqual(Array.from({ length: frames }, (_, f) => left(f)));
+  });
+
+  it('recentOutput: 16-bit signed mono from an auto-initialize ring, in ring order', () => {
+    const m = machine();
+    resetDsp(m);
+    const { ring } = autoInit16(m, { rate: 22_050, halfWords: 128, seed: 12 });
+    m.run(60 * MS);
+    const snap = m.sb.snapshot();
+    expect(snap.underruns).toBe(0);
+    const n = 882; // 40 ms at 22 050 Hz
+    const expected = Array.from({ length: n }, (_, k) => {
+      const at = ((snap.framesOutput - n + k) * 2) % ring.length;
+      return s16(ring[at]!, ring[at + 1]!);
+    });
+    expect(snap.framesOutput).toBeGreaterThan(n);
+    expect([...m.sb.recentOutput(n)]).toEqual(expected);
+    expect(m.sb.recentOutput(n).some((v) => v < 0)).toBe(true);
+  });
+
+  it("recentInput: the generator's left channel for the last frames the ADC took, while capturing and after", () => {
+    const m = machine();
+    resetDsp(m);
+    m.sb.setInput(gen);
+    const frames = 300;
+    setRate(m, INPUT_RATE, 11_025);
+    program(m, 5, SINGLE | WRITE, 0x3_0000, frames * 2);
+    startDma(m, DMA16 | CMD_ADC | CMD_FIFO, MODE_STEREO | MODE_SIGNED, frames * 2);
+    m.run(10 * MS);
+    const taken = Math.floor((10 * MS * 11_025) / 1e9); // frame k is taken at (k+1) periods
+    expect([...m.sb.recentInput(30)]).toEqual(Array.from({ length: 30 }, (_, k) => gen(taken - 30 + k, 0)));
+    runUntil(m, () => m.irqLevels.length > 0, 100 * MS);
+    m.bus.inb(DSP_ACK16);
+    m.run(10 * MS);
+    expect(m.sb.snapshot()).toMatchObject({ mode: 'idle', overruns: 0, bytesCaptured: frames * 4 });
+    // The same samples the driver's buffer got, read back from memory.
+    const got = Array.from({ length: 40 }, (_, k) => {
+      const at = 0x3_0000 + (frames - 40 + k) * 4;
+      return s16(m.memory.bytes[at]!, m.memory.bytes[at + 1]!);
+    });
+    expect([...m.sb.recentInput(40)]).toEqual(got);
+    expect([...m.sb.recentInput(40)]).toEqual(Array.from({ length: 40 }, (_, k) => gen(frames - 40 + k, 0)));
+    expect(m.sb.recentInput(1000).length).toBe(frames);
+  });
+
+  it('recentInput: raw PCM read back at its byte offsets, 8-bit unsigned mono and 16-bit signed stereo', () => {
+    const m = machine();
+    resetDsp(m);
+    const raw8 = pattern(150, 13);
+    m.sb.setInput(raw8);
+    setRate(m, INPUT_RATE, 8_000);
+    program(m, 1, SINGLE | WRITE, 0x1_1000, 150);
+    dspWrite(m, ADC8_SINGLE);
+    dspWrite(m, 149);
+    dspWrite(m, 0);
+    runUntil(m, () => m.irqLevels.length === 1, 100 * MS);
+    m.bus.inb(DSP_READ_STATUS);
+    expect(firstDiff(m.memory.bytes.subarray(0x1_1000, 0x1_1000 + 150), raw8)).toBe(-1);
+    expect([...m.sb.recentInput(30)]).toEqual(Array.from({ length: 30 }, (_, k) => (raw8[120 + k]! - 128) << 8));
+
+    const frames = 100;
+    const raw16 = pattern(frames * 4, 14);
+    m.sb.setInput(raw16);
+    program(m, 5, SINGLE | WRITE, 0x3_0000, frames * 2);
+    startDma(m, DMA16 | CMD_ADC | CMD_FIFO, MODE_STEREO | MODE_SIGNED, frames * 2);
+    runUntil(m, () => m.irqLevels.length === 3, 100 * MS);
+    m.bus.inb(DSP_ACK16);
+    expect(firstDiff(m.memory.bytes.subarray(0x3_0000, 0x3_0000 + frames * 4), raw16)).toBe(-1);
+    const left = (f: number) => s16(raw16[f * 4]!, raw16[f * 4 + 1]!);
+    expect([...m.sb.recentInput(25)]).toEqual(Array.from({ length: 25 }, (_, k) => left(frames - 25 + k)));
+    expect([...m.sb.recentInput(500)]).toEqual(Array.from({ length: frames }, (_, f) => left(f)));
+  });
+});
+
 describe('underrun and overrun', () => {
   it('counts an underrun for each frame the masked channel did not deliver, and plays silence for it', () => {
     const m = machine();

@@ -308,6 +308,10 @@ export class SoundBlaster16 implements PortDevice, DmaPeer {
   private inputPcm: Uint8Array | null = null;
   private inputPos = 0;
   private inputFrame = 0;
+  /** The format of the last capture, to read its PCM input back (recentInput). */
+  private inBits: 8 | 16 = 8;
+  private inSigned = false;
+  private inFrameBytes = 1;
 
   private updating = false;
   private again = false;
@@ -348,6 +352,54 @@ export class SoundBlaster16 implements PortDevice, DmaPeer {
   clearOutput(): void {
     this.catchUp();
     this.outLength = 0;
+  }
+
+  /**
+   * What the speaker got: the left channel of the last `frames` frames the DAC output (silence
+   * for underruns included), signed 16-bit, oldest first; fewer when less was output. Reads
+   * the stored output, so nothing after the toWav() cap or before clearOutput().
+   */
+  recentOutput(frames: number): Int16Array {
+    this.catchUp();
+    const fb = (this.outBits / 8) * this.outChannels;
+    const n = Math.max(0, Math.min(Math.floor(frames), Math.floor(this.outLength / fb)));
+    const answer = new Int16Array(n);
+    const out = this.out;
+    for (let k = 0, at = this.outLength - n * fb; k < n; k++, at += fb) {
+      // WAV format: 8-bit unsigned, 16-bit signed little-endian.
+      answer[k] = this.outBits === 8 ? (out[at]! - 0x80) << 8 : (out[at + 1]! << 8) | out[at]!;
+    }
+    return answer;
+  }
+
+  /**
+   * What the ADC heard: the left channel of the last `frames` frames it took (overrun frames
+   * included), signed 16-bit, oldest first; fewer when it took fewer. A generator is asked
+   * again for those frames (a SoundGenerator is a function of the frame number; 8-bit
+   * capture keeps only the high byte of what it answers); raw PCM is read back at its byte
+   * offsets in the format of the last capture.
+   */
+  recentInput(frames: number): Int16Array {
+    this.catchUp();
+    const pcm = this.inputPcm;
+    const fb = this.inFrameBytes;
+    const taken = pcm ? Math.floor(this.inputPos / fb) : this.inputFrame;
+    const n = Math.max(0, Math.min(Math.floor(frames), taken));
+    const answer = new Int16Array(n);
+    // Past its end the PCM reads as silence, as sampleInto takes it.
+    const byte = (at: number, high: boolean) => (at < pcm!.length ? pcm![at]! : high && !this.inSigned ? 0x80 : 0);
+    for (let k = 0; k < n; k++) {
+      if (pcm) {
+        const at = this.inputPos - (n - k) * fb;
+        const high = this.inBits === 8 ? byte(at, true) : byte(at + 1, true);
+        const value = ((this.inSigned ? high : high ^ 0x80) << 8) | (this.inBits === 8 ? 0 : byte(at, false));
+        answer[k] = value; // Int16Array keeps the low 16 bits: the two's complement value
+      } else if (this.generator) {
+        const v = Math.round(this.generator(this.inputFrame - n + k, 0));
+        answer[k] = Number.isFinite(v) ? Math.min(32767, Math.max(-32768, v)) : 0;
+      }
+    }
+    return answer;
   }
 
   /** A canonical RIFF/WAVE file (PCM) of what was played, at the programmed rate. */
@@ -687,6 +739,11 @@ export class SoundBlaster16 implements PortDevice, DmaPeer {
       this.fifoFill = 0;
       this.clockRunning = true;
       this.restartClock();
+    }
+    if (direction === CAPTURE) {
+      this.inBits = bits;
+      this.inSigned = signed;
+      this.inFrameBytes = frameBytes;
     }
     if (direction === PLAY) {
       const channels = stereo ? 2 : 1;

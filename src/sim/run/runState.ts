@@ -1,7 +1,7 @@
-import type { DeviceState, DmaChipState, IrpState, MemoryRegion, RunState } from '../../shared/runState';
+import { type DeviceState, type DmaChipState, type IrpState, type MemoryRegion, type RunState, SCOPE_COLUMNS, SCOPE_WINDOW_MS, type SoundScope } from '../../shared/runState';
 import { Fdc82077 } from '../hw/fdc82077';
 import type { DmaChipSnapshot } from '../hw/isaDma';
-import { SoundBlaster16 } from '../hw/sb16';
+import { DMA_CMD_ADC, DMA_CMD_FAMILY_MASK, DSP_ADC8_AUTO, DSP_ADC8_SINGLE, DSP_DMA16, DSP_DMA8, type Sb16Snapshot, SoundBlaster16 } from '../hw/sb16';
 import { Scanner } from '../hw/scanner';
 import { ntStatusName, WDM_CONSTANTS as W } from '../kernel/wdmConstants';
 import type { SessionParts } from './session';
@@ -21,6 +21,38 @@ function chip(name: DmaChipState['name'], s: DmaChipSnapshot): DmaChipState {
     // Status bits 0–3: channel 0–3 of the chip reached terminal count.
     channels: s.channels.map((c, local) => ({ ...c, tc: (s.status & (1 << local)) !== 0 })),
   };
+}
+
+/** The last DMA command was a capture (Bxh/Cxh with the A/D bit, 24h, 2Ch). */
+function captureCommand(command: number | null): boolean {
+  if (command === null) return false;
+  const family = command & DMA_CMD_FAMILY_MASK;
+  if (family === DSP_DMA16 || family === DSP_DMA8) return (command & DMA_CMD_ADC) !== 0;
+  return command === DSP_ADC8_SINGLE || command === DSP_ADC8_AUTO;
+}
+
+/** The last SCOPE_WINDOW_MS of the DAC's output or the ADC's input, as a min/max envelope. */
+function scope(d: SoundBlaster16, s: Sb16Snapshot): SoundScope | null {
+  // When idle, the side of the card the last transfer used.
+  const source = s.mode === 'capture' || (s.mode === 'idle' && captureCommand(s.command)) ? 'input' : 'output';
+  const want = Math.max(1, Math.round((s.rate * SCOPE_WINDOW_MS) / 1000));
+  const samples = source === 'input' ? d.recentInput(want) : d.recentOutput(want);
+  const frames = samples.length;
+  if (frames === 0) return null;
+  const columns = Math.min(SCOPE_COLUMNS, frames);
+  const min: number[] = [];
+  const max: number[] = [];
+  for (let c = 0; c < columns; c++) {
+    let lo = 32767;
+    let hi = -32768;
+    for (let i = Math.floor((c * frames) / columns); i < Math.floor(((c + 1) * frames) / columns); i++) {
+      lo = Math.min(lo, samples[i]!);
+      hi = Math.max(hi, samples[i]!);
+    }
+    min.push(lo);
+    max.push(hi);
+  }
+  return { source, rate: s.rate, frames, min, max };
 }
 
 function device(name: string, d: unknown): DeviceState | null {
@@ -59,6 +91,7 @@ function device(name: string, d: unknown): DeviceState | null {
       bytesCaptured: s.bytesCaptured,
       underruns: s.underruns,
       overruns: s.overruns,
+      scope: scope(d, s),
     };
   }
   if (d instanceof Scanner) {

@@ -26,6 +26,11 @@ typescriptDefaults.setCompilerOptions({
   allowNonTsExtensions: true,
 });
 typescriptDefaults.addExtraLib(wdmTypes, 'file:///wdm.d.ts');
+// The TypeScript mode registers editor services as it loads (code lens, inlay hints, suggest
+// memories, code actions), and Monaco fixes its services the first time one is asked for (a
+// model made, an editor made): loaded later, the mode's would be missing. So this module, and
+// the editor that imports it, is ready only once the mode has loaded.
+await import('monaco-editor/languages/features/typescript/tsMode.js');
 // Start the TypeScript language support (its mode and worker) now, while the lab loads,
 // rather than when the driver's model is made.
 monaco.editor.createModel('', 'typescript', monaco.Uri.parse('file:///warm-up.ts')).dispose();
