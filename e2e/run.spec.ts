@@ -153,8 +153,11 @@ test.describe('running a driver', () => {
     await page.getByTestId('speed').selectOption('0.1');
     await page.getByTestId('run').click();
     await page.getByTestId('tab-machine').click();
-    await expect(page.getByTestId('sound-buffer').locator('canvas')).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByTestId('sound-ring')).toBeVisible({ timeout: 30_000 });
     await expect(page.getByTestId('run-status')).toContainText('Running at');
+    // The other side of the card: what the speaker has played.
+    await expect(page.getByTestId('sound-scope')).toContainText('Speaker (DAC out), last 40 ms');
+    await expect(page.getByTestId('sound-scope').locator('canvas')).toBeVisible();
     await page.screenshot({ path: 'artifacts/e2e-run-sound.png' });
     await page.getByTestId('pause').click();
     await expect(page.getByTestId('run-status')).toContainText('Stopped (pause)');
