@@ -13,9 +13,8 @@ export interface Host {
   dataDir: string;
 }
 
-/** Starts `dmalab serve --port 0` as a person would, with a data folder of its own. */
-async function startHost(): Promise<Host & { child: ChildProcess }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'dmalab-e2e-'));
+/** Starts `dmalab serve --port 0` as a person would, with a data folder of its own (or the one given). */
+export async function startHost(dataDir = mkdtempSync(join(tmpdir(), 'dmalab-e2e-'))): Promise<Host & { child: ChildProcess }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'dmalab.mjs'), 'serve', '--port', '0'], {
     cwd: root,
     env: { ...process.env, DMALAB_DATA_DIR: dataDir },
@@ -33,17 +32,23 @@ async function startHost(): Promise<Host & { child: ChildProcess }> {
   return { url, origin: new URL(url).origin, dataDir, child };
 }
 
-export const test = base.extend<object, { host: Host }>({
-  host: [
-    // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixture's dependencies from this pattern
-    async ({}, use) => {
-      const { child, ...host } = await startHost();
-      await use(host);
-      child.kill('SIGTERM');
-      rmSync(host.dataDir, { recursive: true, force: true });
-    },
-    { scope: 'worker' },
-  ],
+/** Stops a host and waits for it to be gone (its progress database closed). */
+export async function stopHost(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await gone;
+}
+
+// A host per test: each starts with an empty data folder, so that no test sees another's progress.
+export const test = base.extend<{ host: Host }>({
+  // eslint-disable-next-line no-empty-pattern -- Playwright reads the fixture's dependencies from this pattern
+  host: async ({}, use) => {
+    const { child, ...host } = await startHost();
+    await use(host);
+    await stopHost(child);
+    rmSync(host.dataDir, { recursive: true, force: true });
+  },
 });
 
 export { expect } from '@playwright/test';

@@ -7,6 +7,7 @@ import { startWebHost } from '../main/webhost/server';
 import { appBenchmarks } from './benchApp';
 import { driverBenchmarks } from './benchDriver';
 import { simBenchmarks } from './benchSim';
+import { storeBenchmarks } from './benchStore';
 import { traceBenchmarks } from './benchTrace';
 import { type CliContext, CliUsageError, parseOptions } from './command';
 
@@ -79,6 +80,7 @@ export const benchmarks: Benchmark[] = [
   ...simBenchmarks,
   ...driverBenchmarks,
   ...traceBenchmarks,
+  ...storeBenchmarks,
   ...appBenchmarks,
 ];
 

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserType, Page } from '@playwright/test';
 import { createServices } from '../main/services';
@@ -20,7 +21,9 @@ async function withPage<T>(appRoot: string, body: (page: Page, host: WebHost) =>
   // Loaded at run time, not bundled: Playwright is a development tool, and only this benchmark needs it.
   const playwright = '@playwright/test';
   const { chromium } = (await import(/* @vite-ignore */ playwright)) as { chromium: BrowserType };
-  const services = createServices(appRoot);
+  // Progress goes to a folder of the benchmark's own, never the person's.
+  const dataDir = mkdtempSync(join(tmpdir(), 'dmalab-bench-app-'));
+  const services = createServices(appRoot, { progressFile: join(dataDir, 'progress.sqlite') });
   const host = await startWebHost({ rendererDir: services.paths.rendererDir, handlers: services.handlers });
   let browser: Browser | null = null;
   try {
@@ -35,6 +38,8 @@ async function withPage<T>(appRoot: string, body: (page: Page, host: WebHost) =>
     await browser?.close();
     services.runs.stopAll();
     await host.close();
+    services.progress.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -24,7 +24,12 @@ export const serveCommand: Command = {
     console.error(`DMA Lab web host; user data in ${userDataDir()}; Ctrl+C stops it`);
     console.log(host.url);
     await new Promise<void>((resolve) => {
-      const stop = () => void host.close().then(resolve);
+      const stop = () =>
+        void host.close().then(() => {
+          services.runs.stopAll();
+          services.progress.close();
+          resolve();
+        });
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

@@ -4,7 +4,9 @@ import { app, BrowserWindow, ipcMain, net, protocol, session, type WebFrameMain 
 import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../shared/channels';
 import type { ApiClient } from './api/handlers';
 import { dispatch } from './api/dispatch';
+import { electronSqliteBinding } from './services/appPaths';
 import { DATA_DIR_ENV } from './services/dataDir';
+import { STORE_FILE } from './services/progressStore';
 import { createServices } from './services';
 import { resolveStatic, SECURITY_HEADERS } from './services/staticFiles';
 
@@ -20,7 +22,10 @@ protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: 
 const dataDirOverride = process.env[DATA_DIR_ENV];
 if (dataDirOverride !== undefined && dataDirOverride.trim() !== '') app.setPath('userData', resolve(dataDirOverride));
 
-const services = createServices(app.getAppPath());
+const services = createServices(app.getAppPath(), {
+  progressFile: join(app.getPath('userData'), STORE_FILE),
+  store: { nativeBinding: electronSqliteBinding(app.getAppPath(), process.versions.electron, app.isPackaged) },
+});
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const rendererOrigin = devServerUrl === undefined ? APP_ORIGIN : new URL(devServerUrl).origin;
 
@@ -77,7 +82,10 @@ void app.whenReady().then(() => {
     }
     return dispatch(services.handlers, channel, request, (m) => console.error(m), clientOf(event.sender));
   });
-  app.on('before-quit', () => services.runs.stopAll());
+  app.on('before-quit', () => {
+    services.runs.stopAll();
+    services.progress.close();
+  });
 
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
 

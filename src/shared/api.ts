@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
+import { LabProgress, Settings, SettingsChange } from './progress';
 import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
@@ -28,6 +29,18 @@ export const api = {
   'run.signals': { request: RunSignalsRequest, response: RunSignalsResponse },
   /** IRQL, interrupts taken and driver routines over a span of simulated time, for the timeline. */
   'run.timeline': { request: RunTimelineRequest, response: RunTimelineResponse },
+  /** Every lab the person has touched, and why progress cannot be kept if it cannot. */
+  'progress.overview': {
+    request: z.strictObject({}),
+    response: z.strictObject({ labs: z.array(LabProgress), problem: z.string().nullable() }),
+  },
+  /** One lab's progress: status, saved code, attempts, the best of them. */
+  'progress.lab': { request: z.strictObject({ labId: LabId }), response: LabProgress },
+  /** The editor's code, autosaved. */
+  'progress.saveCode': { request: z.strictObject({ labId: LabId, code: z.string().max(1_000_000) }), response: Empty },
+  'settings.get': { request: z.strictObject({}), response: Settings },
+  /** Saves the settings given; all of them fit, or none is saved. */
+  'settings.set': { request: SettingsChange, response: Settings },
   /** Up to a page of physical memory, for the memory panel's hex view. */
   'run.memory': { request: RunMemoryRequest, response: RunMemoryResponse },
 } as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;

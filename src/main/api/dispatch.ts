@@ -3,6 +3,7 @@ import { isApiChannel } from '../../shared/channels';
 import { describeProblem, problemsFromZod } from '../../shared/schemaError';
 import { LabNotFoundError } from '../services/labCatalog';
 import { DebugRunError } from '../services/debugRun';
+import { ProgressFileError } from '../services/progressStore';
 import { RunNotFoundError } from '../services/runManager';
 import { type ApiClient, type ApiHandlers, SILENT_CLIENT } from './handlers';
 
@@ -38,7 +39,7 @@ export async function dispatch(
     return { ok: true, value: checked.data };
   } catch (err) {
     if (err instanceof LabNotFoundError || err instanceof RunNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
-    if (err instanceof DebugRunError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
+    if (err instanceof DebugRunError || err instanceof ProgressFileError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
     const message = err instanceof Error ? err.message : String(err);
     return fail({ code: 'internal', message: `${channel}: ${message}` }, log);
   }

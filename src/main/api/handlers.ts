@@ -2,6 +2,7 @@ import type { ApiParsedRequest, ApiResponse } from '../../shared/api';
 import type { ApiChannel } from '../../shared/channels';
 import type { ApiEventName, ApiEvents } from '../../shared/run';
 import type { LabCatalog } from '../services/labCatalog';
+import type { Progress } from '../services/progress';
 import type { RunManager } from '../services/runManager';
 
 /** Who made a call: where its events go, and a way to learn it has gone (a closed window or socket). */
@@ -21,9 +22,10 @@ export type ApiHandlers = {
 export interface ApiServices {
   catalog: LabCatalog;
   runs: RunManager;
+  progress: Progress;
 }
 
-export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
+export function createApiHandlers({ catalog, runs, progress }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
     'labs.get': ({ id }) => {
@@ -32,6 +34,17 @@ export function createApiHandlers({ catalog, runs }: ApiServices): ApiHandlers {
       return catalog.get(id);
     },
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
+    'progress.overview': async () => {
+      const problem = progress.problem();
+      return { labs: problem === null ? progress.get().labs() : [], problem };
+    },
+    'progress.lab': async ({ labId }) => progress.get().lab(labId),
+    'progress.saveCode': async ({ labId, code }) => {
+      progress.get().saveCode(labId, code);
+      return {};
+    },
+    'settings.get': async () => progress.get().settings(),
+    'settings.set': async (changes) => progress.get().setSettings(changes),
     'run.control': async ({ runId, action }, client) => {
       runs.control(runId, action, client);
       return {};

@@ -38,6 +38,8 @@ export class RunManager {
   constructor(
     private readonly catalog: LabCatalog,
     private readonly pool: WorkerPool,
+    /** Told of each run's end, with the lab it ran (the progress store keeps it as an attempt). */
+    private readonly finished: (labId: string, outcome: RunOutcome) => void = () => {},
   ) {}
 
   private preparing: ReturnType<typeof setTimeout> | null = null;
@@ -73,7 +75,9 @@ export class RunManager {
       this.pool,
       (event) => {
         if (event.kind === 'ended') this.runs.delete(runId);
-        client.emit('run.event', { runId, event: toRunEvent(event) });
+        const runEvent = toRunEvent(event);
+        if (runEvent.kind === 'finished') this.finished(request.labId, runEvent.outcome);
+        client.emit('run.event', { runId, event: runEvent });
       },
     );
     // A client keeps its newest run, finished or not, so that its trace can still be read;

@@ -52,7 +52,7 @@ describe('the web host', () => {
     writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>DMA Lab</title>');
     writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(tmpdir(), 'dmalab-outside.txt'), 'outside');
-    services = createServices(appRoot);
+    services = createServices(appRoot, { progressFile: join(mkdtempSync(join(tmpdir(), 'dmalab-progress-')), 'progress.sqlite') });
     host = await startWebHost({ rendererDir, handlers: services.handlers, port: 0 });
     apiUrl = `ws://127.0.0.1:${host.port}/api?token=${host.token}`;
   });
@@ -167,6 +167,9 @@ describe('the web host', () => {
     const end = await waitFor((f) => f.event === 'run.event' && f.payload?.event.kind === 'finished');
     expect(end.payload?.event.outcome).toMatchObject({ kind: 'result', result: { ok: true } });
     expect(services.runs.active).toBe(0);
+    // The finished run is an attempt at the lab, which it passed.
+    ws.send(JSON.stringify({ id: 4, channel: 'progress.lab', request: { labId: '02-packet-read' } }));
+    expect((await waitFor((f) => f.id === 4)).result?.value).toMatchObject({ status: 'passed', attempts: 1, best: { ok: true, outcome: 'result', failed: [] } });
     ws.close();
     other.close();
   }, 60_000);

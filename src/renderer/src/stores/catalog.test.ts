@@ -20,8 +20,13 @@ const detail = (id: string): LabDetail => ({ ...summary(id, 1), instructions: ''
 function controllableApi() {
   const waiting = new Map<string, (d: LabDetail) => void>();
   const api: DmaLabApi = {
-    call: (async (channel: string, request: { id?: string }) => {
+    call: (async (channel: string, request: { id?: string; labId?: string }) => {
       if (channel === 'labs.list') return { labs: [summary('01-a', 1), summary('02-b', 2)], problems: [] };
+      // Lab 02-b was worked on before: its code was saved.
+      if (channel === 'progress.lab') {
+        const saved = request.labId === '02-b';
+        return { labId: request.labId, status: saved ? 'in-progress' : 'not-started', code: saved ? '// mine' : null, codeSavedAt: saved ? 1 : null, hintsUnlocked: 0, attempts: 0, best: null, passedAt: null };
+      }
       if (request.id === '99-gone') throw new ApiError('not-found', 'no lab "99-gone" in the catalog');
       return new Promise<LabDetail>((resolve) => waiting.set(request.id!, resolve));
     }) as DmaLabApi['call'],
@@ -53,6 +58,8 @@ describe('catalog store', () => {
     await first;
     expect(store.current?.id).toBe('02-b');
     expect(store.openingId).toBeNull();
+    // …with the code saved for it, not the earlier lab's.
+    expect(store.savedCode).toBe('// mine');
   });
 
   it('shows the API error for a lab that is not there', async () => {

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { CatalogProblem, LabDetail, LabSummary } from '../../../shared/lab';
 import { useApi } from '../api';
+import { useProgressStore } from './progress';
 
 /**
  * The lab catalog and the lab that is open. It exists so that the catalog list and the
@@ -14,6 +15,8 @@ export const useCatalogStore = defineStore('catalog', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
   const current = ref<LabDetail | null>(null);
+  /** The code saved for the open lab (null: none, it opens with its starter). */
+  const savedCode = ref<string | null>(null);
   const openingId = ref<string | null>(null);
 
   async function load(): Promise<void> {
@@ -34,8 +37,12 @@ export const useCatalogStore = defineStore('catalog', () => {
     openingId.value = id;
     error.value = null;
     try {
-      const detail = await useApi().call('labs.get', { id });
-      if (openingId.value === id) current.value = detail;
+      // The lab and what the person last had in its editor, asked for together.
+      const [detail, progress] = await Promise.all([useApi().call('labs.get', { id }), useProgressStore().lab(id)]);
+      if (openingId.value === id) {
+        savedCode.value = progress?.code ?? null;
+        current.value = detail;
+      }
     } catch (err) {
       if (openingId.value === id) error.value = err instanceof Error ? err.message : String(err);
     } finally {
@@ -43,5 +50,5 @@ export const useCatalogStore = defineStore('catalog', () => {
     }
   }
 
-  return { labs, problems, loading, error, current, openingId, load, open };
+  return { labs, problems, loading, error, current, savedCode, openingId, load, open };
 });

@@ -1,0 +1,47 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { LabProgress, LabStatus } from '../../../shared/progress';
+import { useApi } from '../api';
+
+/**
+ * The person's progress as the page shows it: each lab's status for the catalog, the code
+ * saved for the lab that opens, and the autosave of what they type. When progress cannot be
+ * kept (the database is not usable), `problem` says why and the page goes on without it.
+ */
+export const useProgressStore = defineStore('progress', () => {
+  const statuses = ref<Record<string, LabStatus>>({});
+  const problem = ref<string | null>(null);
+  /** The last autosave that failed, and why. */
+  const saveError = ref<string | null>(null);
+
+  async function refresh(): Promise<void> {
+    try {
+      const overview = await useApi().call('progress.overview', {});
+      statuses.value = Object.fromEntries(overview.labs.map((l) => [l.labId, l.status]));
+      problem.value = overview.problem;
+    } catch {
+      // The API itself is unreachable: the page says so where it loads the catalog.
+    }
+  }
+
+  /** A lab's progress, or null when it cannot be read (the lab then opens with its starter). */
+  async function lab(labId: string): Promise<LabProgress | null> {
+    try {
+      return await useApi().call('progress.lab', { labId });
+    } catch {
+      return null;
+    }
+  }
+
+  async function saveCode(labId: string, code: string): Promise<void> {
+    try {
+      await useApi().call('progress.saveCode', { labId, code });
+      saveError.value = null;
+      if ((statuses.value[labId] ?? 'not-started') === 'not-started') statuses.value = { ...statuses.value, [labId]: 'in-progress' };
+    } catch (err) {
+      saveError.value = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  return { statuses, problem, saveError, refresh, lab, saveCode };
+});
