@@ -5,7 +5,7 @@ import { lab, openLab, typeDriver } from './workbench';
 // each shows the run and fits its pane (nothing cut off sideways), and each is saved to
 // artifacts/panels/ for a person to look at.
 
-const TABS = ['result', 'dma', 'irps', 'machine', 'memory', 'trace', 'waveform', 'timeline'] as const;
+const TABS = ['instructions', 'result', 'dma', 'irps', 'machine', 'memory', 'trace', 'waveform', 'timeline'] as const;
 const SIZES = [
   { width: 1280, height: 800 },
   { width: 1920, height: 1080 },

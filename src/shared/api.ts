@@ -8,6 +8,8 @@ import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRe
 // web host's WebSocket carry the same requests; main validates each request against
 // its schema before a handler sees it, and each response before it leaves.
 
+const HintsResponse = z.strictObject({ unlocked: z.array(z.string()), total: z.number().int().min(0) });
+
 export const api = {
   'labs.list': {
     request: z.strictObject({}),
@@ -38,6 +40,12 @@ export const api = {
   'progress.lab': { request: z.strictObject({ labId: LabId }), response: LabProgress },
   /** The editor's code, autosaved. */
   'progress.saveCode': { request: z.strictObject({ labId: LabId, code: z.string().max(1_000_000) }), response: Empty },
+  /** A lab's reference solution, once the lab is passed or after SOLUTION_AFTER_ATTEMPTS attempts; refused before. */
+  'labs.solution': { request: z.strictObject({ labId: LabId }), response: z.strictObject({ solution: z.string() }) },
+  /** The hints the person has unlocked for a lab, and how many it has. */
+  'progress.hints': { request: z.strictObject({ labId: LabId }), response: HintsResponse },
+  /** Unlocks the lab's next hint (remembered); answers as progress.hints. */
+  'progress.unlockHint': { request: z.strictObject({ labId: LabId }), response: HintsResponse },
   'settings.get': { request: z.strictObject({}), response: Settings },
   /** Saves the settings given; all of them fit, or none is saved. */
   'settings.set': { request: SettingsChange, response: Settings },

@@ -79,3 +79,6 @@ export const ProgressFile = z.strictObject({
   settings: Settings,
 });
 export type ProgressFile = z.infer<typeof ProgressFile>;
+
+/** Attempts after which a lab's reference solution opens even if it is not passed. */
+export const SOLUTION_AFTER_ATTEMPTS = 5;

@@ -5,7 +5,7 @@ import { LabNotFoundError } from '../services/labCatalog';
 import { DebugRunError } from '../services/debugRun';
 import { ProgressFileError } from '../services/progressStore';
 import { RunNotFoundError } from '../services/runManager';
-import { type ApiClient, type ApiHandlers, SILENT_CLIENT } from './handlers';
+import { type ApiClient, type ApiHandlers, SILENT_CLIENT, SolutionLockedError } from './handlers';
 
 // Every transport (Electron IPC, the web host's WebSocket, tests) calls this one
 // function: it checks the channel and the request against the contract, runs the
@@ -39,7 +39,7 @@ export async function dispatch(
     return { ok: true, value: checked.data };
   } catch (err) {
     if (err instanceof LabNotFoundError || err instanceof RunNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
-    if (err instanceof DebugRunError || err instanceof ProgressFileError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
+    if (err instanceof DebugRunError || err instanceof ProgressFileError || err instanceof SolutionLockedError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
     const message = err instanceof Error ? err.message : String(err);
     return fail({ code: 'internal', message: `${channel}: ${message}` }, log);
   }

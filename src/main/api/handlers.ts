@@ -2,6 +2,7 @@ import type { ApiParsedRequest, ApiResponse } from '../../shared/api';
 import type { ApiChannel } from '../../shared/channels';
 import type { ApiEventName, ApiEvents } from '../../shared/run';
 import type { LabCatalog } from '../services/labCatalog';
+import { SOLUTION_AFTER_ATTEMPTS } from '../../shared/progress';
 import type { Progress } from '../services/progress';
 import type { RunManager } from '../services/runManager';
 
@@ -10,6 +11,9 @@ export interface ApiClient {
   emit<E extends ApiEventName>(name: E, payload: ApiEvents[E]): void;
   onClose(listener: () => void): void;
 }
+
+/** Asked for a solution not yet earned. */
+export class SolutionLockedError extends Error {}
 
 /** A client that hears nothing: the CLI and tests that do not listen. */
 export const SILENT_CLIENT: ApiClient = { emit: () => {}, onClose: () => {} };
@@ -42,6 +46,26 @@ export function createApiHandlers({ catalog, runs, progress }: ApiServices): Api
     'progress.saveCode': async ({ labId, code }) => {
       progress.get().saveCode(labId, code);
       return {};
+    },
+    'labs.solution': async ({ labId }) => {
+      const lab = progress.get().lab(labId);
+      if (lab.status !== 'passed' && lab.attempts < SOLUTION_AFTER_ATTEMPTS) {
+        throw new SolutionLockedError(
+          `the reference solution of ${labId} opens once you pass the lab or after ${SOLUTION_AFTER_ATTEMPTS} attempts (you have made ${lab.attempts})`,
+        );
+      }
+      return { solution: await catalog.solution(labId) };
+    },
+    'progress.hints': async ({ labId }) => {
+      const hints = await catalog.hints(labId);
+      // Without a store nothing was unlocked (and nothing can be): the page says why elsewhere.
+      const unlocked = progress.problem() === null ? progress.get().lab(labId).hintsUnlocked : 0;
+      return { unlocked: hints.slice(0, unlocked), total: hints.length };
+    },
+    'progress.unlockHint': async ({ labId }) => {
+      const hints = await catalog.hints(labId);
+      const unlocked = progress.get().unlockHint(labId, hints.length);
+      return { unlocked: hints.slice(0, unlocked), total: hints.length };
     },
     'settings.get': async () => progress.get().settings(),
     'settings.set': async (changes) => progress.get().setSettings(changes),

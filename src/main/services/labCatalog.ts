@@ -71,6 +71,18 @@ export class LabCatalog {
     return { scenario, images: Object.fromEntries(images), files };
   }
 
+  /** The lab's reference solution (the page gets it only once the person has earned it: see 'labs.solution'). */
+  async solution(id: string): Promise<string> {
+    if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
+    return (await this.load(id)).files['solution.ts'];
+  }
+
+  /** The lab's hints, in the order they unlock (the page gets only those the person has unlocked). */
+  async hints(id: string): Promise<string[]> {
+    if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
+    return (await this.load(id)).manifest.hints;
+  }
+
   /**
    * A short run of the lab's own solution (its first simulated `ms`), which a spare worker
    * makes while it waits so that the person's first run finds the simulator's code already hot.

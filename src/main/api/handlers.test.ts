@@ -1,0 +1,56 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createServices } from '../services';
+import { dispatch } from './dispatch';
+
+// The progress channels against the real catalog and a store in a folder of their own.
+
+const appRoot = new URL('../../..', import.meta.url).pathname;
+const hintsOf = (id: string) => (parse(readFileSync(join(appRoot, 'labs', id, 'lab.yaml'), 'utf8')) as { hints: string[] }).hints;
+const folder = () => mkdtempSync(join(tmpdir(), 'dmalab-handlers-'));
+
+describe('the progress channels', () => {
+  it('give a hint only once it is asked for, one at a time, and remember it', async () => {
+    const { handlers, progress } = createServices(appRoot, { progressFile: join(folder(), 'progress.sqlite') });
+    const hints = hintsOf('02-packet-read');
+    expect(hints.length).toBeGreaterThan(1);
+    expect(await dispatch(handlers, 'progress.hints', { labId: '02-packet-read' })).toEqual({ ok: true, value: { unlocked: [], total: hints.length } });
+    expect(await dispatch(handlers, 'progress.unlockHint', { labId: '02-packet-read' })).toEqual({ ok: true, value: { unlocked: hints.slice(0, 1), total: hints.length } });
+    expect(await dispatch(handlers, 'progress.hints', { labId: '02-packet-read' })).toEqual({ ok: true, value: { unlocked: hints.slice(0, 1), total: hints.length } });
+    for (let i = 0; i < hints.length + 2; i++) await dispatch(handlers, 'progress.unlockHint', { labId: '02-packet-read' });
+    expect(await dispatch(handlers, 'progress.hints', { labId: '02-packet-read' })).toEqual({ ok: true, value: { unlocked: hints, total: hints.length } });
+    expect((await dispatch(handlers, 'progress.hints', { labId: '99-no-such-lab' })).ok).toBe(false);
+    progress.close();
+  });
+
+  it('give the reference solution only once the lab is passed or after five attempts', async () => {
+    const { handlers, progress } = createServices(appRoot, { progressFile: join(folder(), 'progress.sqlite') });
+    const solution = readFileSync(join(appRoot, 'labs', '02-packet-read', 'solution.ts'), 'utf8');
+    const failed = { ok: false, outcome: 'result' as const, checksPassed: 1, checksTotal: 4, failed: ['data-integrity'], findings: [], bugcheck: null };
+    for (let i = 0; i < 4; i++) progress.get().recordAttempt('02-packet-read', failed);
+    expect(await dispatch(handlers, 'labs.solution', { labId: '02-packet-read' })).toEqual({
+      ok: false,
+      error: { code: 'bad-request', message: 'labs.solution: the reference solution of 02-packet-read opens once you pass the lab or after 5 attempts (you have made 4)' },
+    });
+    progress.get().recordAttempt('02-packet-read', failed);
+    expect(await dispatch(handlers, 'labs.solution', { labId: '02-packet-read' })).toEqual({ ok: true, value: { solution } });
+    progress.get().recordAttempt('01-adapter-object', { ...failed, ok: true, checksPassed: 4, failed: [] });
+    expect((await dispatch(handlers, 'labs.solution', { labId: '01-adapter-object' })).ok).toBe(true);
+    progress.close();
+  });
+
+  it('say why progress is not kept when the database is not usable, and the catalog still works', async () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'progress.sqlite'), 'my notes');
+    const { handlers } = createServices(appRoot, { progressFile: join(dir, 'progress.sqlite') });
+    const overview = await dispatch(handlers, 'progress.overview', {});
+    expect(overview).toMatchObject({ ok: true, value: { labs: [], problem: expect.stringContaining('is not a DMA Lab progress database') } });
+    const save = await dispatch(handlers, 'progress.saveCode', { labId: '02-packet-read', code: '//' });
+    expect(save).toMatchObject({ ok: false, error: { message: expect.stringContaining('is not a DMA Lab progress database') } });
+    expect((await dispatch(handlers, 'labs.list', {})).ok).toBe(true);
+    expect(readFileSync(join(dir, 'progress.sqlite'), 'utf8')).toBe('my notes');
+  });
+});
