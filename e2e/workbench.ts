@@ -20,10 +20,22 @@ export async function openLab(page: Page, url: string, title: RegExp): Promise<v
 export async function typeDriver(page: Page, source: string): Promise<void> {
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
   await page.evaluate((text) => navigator.clipboard.writeText(text), source);
-  await page.getByTestId('editor').locator('.view-lines').click({ position: { x: 40, y: 10 } });
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Control+V');
-  await page.keyboard.press('Control+Home');
-  await expect(page.getByTestId('editor').locator('.view-lines')).toContainText(source.split('\n')[0]!);
+  const lines = page.getByTestId('editor').locator('.view-lines');
+  const first = source.split('\n')[0]!;
+  // A page still busy loading may take the click without giving the editor the keyboard, so
+  // the paste is tried again until it lands.
+  for (let attempt = 1; ; attempt++) {
+    // The text area by the editor's own box: the lines may be scrolled sideways.
+    await page.getByTestId('editor').click({ position: { x: 200, y: 10 } });
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+V');
+    // Back to the top: the editor draws only the lines in view.
+    await page.keyboard.press('Control+Home');
+    try {
+      await expect(lines).toContainText(first, { timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
-

@@ -130,6 +130,39 @@ export const appBenchmarks: Benchmark[] = [
     },
   },
   {
+    name: 'app.labSwitchMs',
+    unit: 'ms',
+    what: "click on another lab to the editor holding that lab's code (median of 6 switches between labs 02, 03 and 04)",
+    async run({ appRoot }) {
+      const labs = ['02-packet-read', '03-packet-write-coherency', '04-splitting-transfers'].map((id) => ({
+        id,
+        first: readFileSync(join(appRoot, 'labs', id, 'starter.ts'), 'utf8').split('\n')[0]!.slice(0, 40),
+      }));
+      return withPage(appRoot, async (page, host) => {
+        await page.goto(host.url);
+        await page.waitForSelector('[data-testid="editor"] .view-lines');
+        await settle();
+        const times: number[] = [];
+        for (let i = 0; i < 6; i++) {
+          const lab = labs[i % labs.length]!;
+          times.push(
+            (await page.evaluate(`new Promise((resolve) => {
+              const t0 = performance.now();
+              document.querySelector('[data-lab="${lab.id}"]').click();
+              const look = () => {
+                const text = document.querySelector('[data-testid="editor"] .view-lines')?.textContent ?? '';
+                if (text.includes(${JSON.stringify(lab.first)}) && document.querySelector('[data-testid="lab-title"]')) resolve(performance.now() - t0);
+                else requestAnimationFrame(look);
+              };
+              look();
+            })`)) as number,
+          );
+        }
+        return times.sort((a, b) => a - b)[3]!;
+      });
+    },
+  },
+  {
     name: 'app.runStartMs',
     unit: 'ms',
     what: "click on Run to the first panel update, lab 02's solution (median of 5 runs, 2 s apart as a person would click)",
