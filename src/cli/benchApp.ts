@@ -24,6 +24,7 @@ async function withPage<T>(appRoot: string, body: (page: Page, host: WebHost) =>
   // Progress goes to a folder of the benchmark's own, never the person's.
   const dataDir = mkdtempSync(join(tmpdir(), 'dmalab-bench-app-'));
   const services = createServices(appRoot, { progressFile: join(dataDir, 'progress.sqlite') });
+  services.warmUp();
   const host = await startWebHost({ rendererDir: services.paths.rendererDir, handlers: services.handlers });
   let browser: Browser | null = null;
   try {

@@ -15,8 +15,7 @@ export const serveCommand: Command = {
     if (!existsSync(join(services.paths.rendererDir, 'index.html'))) {
       throw new CliUsageError(`the renderer is not built (${services.paths.rendererDir} is missing); run "npm run build" first`);
     }
-    // Open the progress store now (a new one is made and migrated), not on the page's first request.
-    services.progress.problem();
+    services.warmUp();
     let host;
     try {
       host = await startWebHost({ rendererDir: services.paths.rendererDir, handlers: services.handlers, port, log: (m) => console.error(m) });

@@ -26,8 +26,7 @@ const services = createServices(app.getAppPath(), {
   progressFile: join(app.getPath('userData'), STORE_FILE),
   store: { nativeBinding: electronSqliteBinding(app.getAppPath(), process.versions.electron, app.isPackaged) },
 });
-// Open the progress store now (a new one is made and migrated), not on the window's first request.
-services.progress.problem();
+services.warmUp();
 const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
 const rendererOrigin = devServerUrl === undefined ? APP_ORIGIN : new URL(devServerUrl).origin;
 

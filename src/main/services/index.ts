@@ -16,6 +16,12 @@ export interface Services {
   /** The person's progress (SQLite in the data folder), opened on first use. */
   progress: Progress;
   handlers: ApiHandlers;
+  /**
+   * For a host that is about to serve a page (the web host, the app's window): reads the
+   * catalog once and opens the progress store now, while the page loads, so that its first
+   * requests find both warm. The CLI's one-shot commands never pay for it.
+   */
+  warmUp(): void;
 }
 
 export interface ServiceOptions {
@@ -28,11 +34,13 @@ export interface ServiceOptions {
 export function createServices(root: string, options: ServiceOptions = {}): Services {
   const paths = appPaths(root);
   const catalog = new LabCatalog(paths.labsDir);
-  // Read the catalog once now, while the window loads: its first answer then comes warm.
-  void catalog.list().catch(() => undefined);
   const pool = new WorkerPool(paths.simWorker, undefined, 2);
   const progress = new Progress(options.progressFile, options.store);
   // Every run the person finishes is an attempt at its lab.
   const runs = new RunManager(catalog, pool, (labId, outcome) => progress.recordRun(labId, outcome));
-  return { paths, catalog, runs, pool, progress, handlers: createApiHandlers({ catalog, runs, progress }) };
+  const warmUp = () => {
+    void catalog.list().catch(() => undefined);
+    progress.problem(); // a new store is made and migrated here; a broken one is reported on the page
+  };
+  return { paths, catalog, runs, pool, progress, handlers: createApiHandlers({ catalog, runs, progress }), warmUp };
 }
