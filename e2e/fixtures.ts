@@ -14,10 +14,10 @@ export interface Host {
 }
 
 /** Starts `dmalab serve --port 0` as a person would, with a data folder of its own (or the one given). */
-export async function startHost(dataDir = mkdtempSync(join(tmpdir(), 'dmalab-e2e-'))): Promise<Host & { child: ChildProcess }> {
+export async function startHost(dataDir = mkdtempSync(join(tmpdir(), 'dmalab-e2e-')), env: Record<string, string> = {}): Promise<Host & { child: ChildProcess }> {
   const child = spawn(process.execPath, [join(root, 'bin', 'dmalab.mjs'), 'serve', '--port', '0'], {
     cwd: root,
-    env: { ...process.env, DMALAB_DATA_DIR: dataDir },
+    env: { ...process.env, DMALAB_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

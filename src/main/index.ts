@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, net, protocol, session, type WebFrameMain } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, type WebFrameMain } from 'electron';
 import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../shared/channels';
+import { EXPORT_FORMATS } from '../shared/traceExport';
 import type { ApiClient } from './api/handlers';
 import { dispatch } from './api/dispatch';
 import { electronSqliteBinding } from './services/appPaths';
@@ -71,6 +72,15 @@ void app.whenReady().then(() => {
           if (!contents.isDestroyed()) contents.send(IPC_EVENT_CHANNEL, name, payload);
         },
         onClose: (listener) => contents.once('destroyed', listener),
+        // The save dialog, over the window that asked; the file is written where the person chose.
+        chooseSavePlace: async (fileName, format) => {
+          const window = BrowserWindow.fromWebContents(contents);
+          const { label, extension } = EXPORT_FORMATS[format];
+          const options = { defaultPath: join(app.getPath('downloads'), fileName), filters: [{ name: label, extensions: [extension] }] };
+          const chosen = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+          if (chosen.canceled || !chosen.filePath) return null;
+          return { path: chosen.filePath, finish: () => null, abandon: () => {} };
+        },
       };
       clients.set(contents, c);
       client = c;

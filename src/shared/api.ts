@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
 import { LabProgress, Settings, SettingsChange } from './progress';
+import { RunExportCancelRequest, RunExportRequest, RunExportResponse } from './traceExport';
 import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
@@ -49,6 +50,10 @@ export const api = {
   'settings.get': { request: z.strictObject({}), response: Settings },
   /** Saves the settings given; all of them fit, or none is saved. */
   'settings.set': { request: SettingsChange, response: Settings },
+  /** Writes the run's trace as VCD, Chrome trace JSON, CSV or JSON Lines where the person chooses; progress and end come as 'export.event'. */
+  'run.export': { request: RunExportRequest, response: RunExportResponse },
+  /** Gives up an export: it ends with 'cancelled' and leaves no file. */
+  'run.exportCancel': { request: RunExportCancelRequest, response: Empty },
   /** Up to a page of physical memory, for the memory panel's hex view. */
   'run.memory': { request: RunMemoryRequest, response: RunMemoryResponse },
 } as const satisfies Record<ApiChannel, { request: z.ZodType; response: z.ZodType }>;

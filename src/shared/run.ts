@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LabId } from './lab';
 import type { RunResult } from './runResult';
 import type { RunState, Stop } from './runState';
+import type { ExportEvent } from './traceExport';
 
 // Running a driver from the app: the requests (validated like every API request) and the
 // events main pushes back while the run goes (see src/main/services/debugRun.ts).
@@ -139,5 +140,6 @@ export type RunEvent =
 /** What main pushes to the renderer, by event name. */
 export interface ApiEvents {
   'run.event': { runId: number; event: RunEvent };
+  'export.event': ExportEvent;
 }
 export type ApiEventName = keyof ApiEvents;

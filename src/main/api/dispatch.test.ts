@@ -28,6 +28,8 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'run.signals': async () => ({ fromNs: 0, toNs: 0, endNs: 0, signals: [] }),
   'run.timeline': async () => ({ fromNs: 0, toNs: 0, endNs: 0, irql: { initial: 0, changes: [] }, interrupts: [], routines: [], routineNames: {}, dpcsQueued: [], truncated: false }),
   'run.memory': async () => ({ address: 0, bytes: [] }),
+  'run.export': async () => ({ exportId: null, fileName: 'x.vcd' }),
+  'run.exportCancel': async () => ({}),
   'progress.overview': async () => ({ labs: [], problem: null }),
   'progress.lab': async ({ labId }) => ({ labId, status: 'not-started', code: null, codeSavedAt: null, hintsUnlocked: 0, attempts: 0, best: null, passedAt: null }),
   'progress.saveCode': async () => ({}),

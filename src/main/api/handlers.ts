@@ -5,11 +5,23 @@ import type { LabCatalog } from '../services/labCatalog';
 import { SOLUTION_AFTER_ATTEMPTS } from '../../shared/progress';
 import type { Progress } from '../services/progress';
 import type { RunManager } from '../services/runManager';
+import type { ExportFormat } from '../../shared/traceExport';
+
+/** Where a file the person keeps (a trace export) is written. */
+export interface SavePlace {
+  path: string;
+  /** Written: answers the address the page fetches it from (the web host), or null when it already is where the person chose. */
+  finish(fileName: string): string | null;
+  /** Not written after all (cancelled, failed): whatever was set aside for it goes. */
+  abandon(): void;
+}
 
 /** Who made a call: where its events go, and a way to learn it has gone (a closed window or socket). */
 export interface ApiClient {
   emit<E extends ApiEventName>(name: E, payload: ApiEvents[E]): void;
   onClose(listener: () => void): void;
+  /** Asks where to save `fileName` (a save dialog, or a download the web host will serve); null: the person chose not to. */
+  chooseSavePlace?(fileName: string, format: ExportFormat): Promise<SavePlace | null>;
 }
 
 /** Asked for a solution not yet earned. */
@@ -81,5 +93,10 @@ export function createApiHandlers({ catalog, runs, progress }: ApiServices): Api
     'run.signals': ({ runId, fromNs, toNs }, client) => runs.signals(runId, client, fromNs, toNs),
     'run.timeline': ({ runId, fromNs, toNs }, client) => runs.timeline(runId, client, fromNs, toNs),
     'run.memory': ({ runId, address, length }, client) => runs.memory(runId, client, address, length),
+    'run.export': (request, client) => runs.exportTrace(request, client),
+    'run.exportCancel': async ({ exportId }, client) => {
+      runs.cancelExport(exportId, client);
+      return {};
+    },
   };
 }

@@ -125,7 +125,7 @@ export function serveFinishedRun(setup: DebugSetup, answer: (query: TraceQueryMe
   const control = new Int32Array(setup.control);
   for (;;) {
     const seen = Atomics.load(control, CONTROL.signal);
-    for (const message of pending(setup.port)) if (message.kind === 'trace' || message.kind === 'signals' || message.kind === 'timeline' || message.kind === 'memory') answer(message);
+    for (const message of pending(setup.port)) if (message.kind !== 'command' && message.kind !== 'state' && message.kind !== 'breakpoints') answer(message);
     Atomics.wait(control, CONTROL.signal, seen);
   }
 }

@@ -1,6 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { RunMemoryResponse, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunState, Stop } from '../../shared/runState';
+import type { ExportDetail, ExportFormat } from '../../shared/traceExport';
 import type { DebugCommand } from '../../sim/run/debugger';
 
 // How the main thread and a simulation worker under the debugger talk. A stopped worker is
@@ -16,6 +17,8 @@ export const CONTROL = {
   pause: 1,
   /** Speed as simulated time per wall time × 1000 (1000 = real time); 0 = as fast as possible. */
   speed: 2,
+  /** The id of a trace export to give up (the export polls it between blocks of events). */
+  cancelExport: 3,
 } as const;
 
 export const CONTROL_BYTES = 16;
@@ -32,13 +35,30 @@ export type TraceQueryMessage =
   | { kind: 'trace'; id: number; filter: TraceFilter; from: number; count: number }
   | { kind: 'signals'; id: number; fromNs: number; toNs: number }
   | { kind: 'timeline'; id: number; fromNs: number; toNs: number }
-  | { kind: 'memory'; id: number; address: number; length: number };
+  | { kind: 'memory'; id: number; address: number; length: number }
+  | TraceExportMessage;
+
+/** Write the trace to `path` (through a temporary file), reporting progress; cancelled through CONTROL.cancelExport. */
+export interface TraceExportMessage {
+  kind: 'export';
+  id: number;
+  path: string;
+  format: ExportFormat;
+  detail: ExportDetail;
+  vcdBuses: 'bits' | 'vector';
+}
+
+export type TraceExportAnswer = { kind: 'written'; events: number; bytes: number } | { kind: 'cancelled' } | { kind: 'failed'; message: string };
 
 /** What a worker under the debugger sends, besides its final SimulationReply. */
 export type DebugReport =
   | { kind: 'stopped'; stop: Stop; state: RunState }
   | { kind: 'state'; state: RunState }
-  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse | RunTimelineResponse | RunMemoryResponse };
+  | { kind: 'answer'; id: number; answer: RunTraceResponse | RunSignalsResponse | RunTimelineResponse | RunMemoryResponse | TraceExportAnswer }
+  /** How far an export has got (at most every EXPORT_PROGRESS_MS). */
+  | { kind: 'export-progress'; id: number; done: number; total: number };
+
+export const EXPORT_PROGRESS_MS = 100;
 
 export interface DebugSetup {
   control: SharedArrayBuffer;

@@ -2,7 +2,7 @@ import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threa
 import type { RunMemoryResponse, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { RunPosition, RunState, Stop } from '../../shared/runState';
 import type { DebugCommand } from '../../sim/run/debugger';
-import { CONTROL, CONTROL_BYTES, type DebugMessage, type DebugReport, type DebugSetup, type TraceQueryMessage } from './debugProtocol';
+import { CONTROL, CONTROL_BYTES, type DebugMessage, type DebugReport, type DebugSetup, type TraceExportAnswer, type TraceExportMessage, type TraceQueryMessage } from './debugProtocol';
 import type { SimulationReply, SimulationRequest } from './simulation';
 import type { WorkerPool } from './workerPool';
 
@@ -94,6 +94,11 @@ class DebugWorker {
     Atomics.notify(this.control, CONTROL.pause);
   }
 
+  /** The export asked as question `id` is to stop (the worker polls the word while it writes). */
+  cancelExport(id: number): void {
+    Atomics.store(this.control, CONTROL.cancelExport, id);
+  }
+
   setSpeed(speed: number): void {
     Atomics.store(this.control, CONTROL.speed, Math.round(speed * 1000));
     Atomics.notify(this.control, CONTROL.pause);
@@ -132,7 +137,7 @@ export class DebugRun {
   private breakpoints: number[];
   private speed: number;
   /** Trace questions waiting for the worker's answer, by id. */
-  private readonly questions = new Map<number, { resolve: (answer: unknown) => void; reject: (error: Error) => void }>();
+  private readonly questions = new Map<number, { resolve: (answer: unknown) => void; reject: (error: Error) => void; progress?: (done: number, total: number) => void }>();
   private nextQuestion = 1;
   /** The run is over and its workers gone (stopped, crashed): nobody can answer. */
   private closed = false;
@@ -243,11 +248,29 @@ export class DebugRun {
     return this.ask({ kind: 'memory', id: 0, address, length }) as Promise<RunMemoryResponse>;
   }
 
-  private ask(question: TraceQueryMessage): Promise<unknown> {
+  /** A finished run, or one stopped where the person is looking: its trace holds still and can be exported. */
+  get canExport(): boolean {
+    return !this.closed && (this.finished || this.stopped);
+  }
+
+  /**
+   * Writes the trace to a file, in the worker that holds it; `progress` hears how far it
+   * has got. cancel() makes the worker give up at its next block of events (and leave no file).
+   */
+  exportTrace(request: Omit<TraceExportMessage, 'kind' | 'id'>, progress: (done: number, total: number) => void): { answer: Promise<TraceExportAnswer>; cancel(): void } {
+    if (!this.canExport) throw new DebugRunError('the run is still going: pause it or let it finish before you export its trace');
+    const worker = this.live;
+    let id = 0;
+    const answer = this.ask({ kind: 'export', id: 0, ...request }, progress, (asked) => (id = asked)) as Promise<TraceExportAnswer>;
+    return { answer, cancel: () => worker.cancelExport(id) };
+  }
+
+  private ask(question: TraceQueryMessage, progress?: (done: number, total: number) => void, asked?: (id: number) => void): Promise<unknown> {
     if (this.closed) return Promise.reject(new DebugRunError('the run has ended and its trace is closed'));
     const id = this.nextQuestion++;
+    asked?.(id);
     return new Promise((resolve, reject) => {
-      this.questions.set(id, { resolve, reject });
+      this.questions.set(id, { resolve, reject, ...(progress ? { progress } : {}) });
       this.live.send({ ...question, id });
     });
   }
@@ -315,6 +338,7 @@ export class DebugRun {
     this.lastHeard = Date.now();
     if (report.kind === 'state') return this.emit(report);
     if (report.kind === 'answer') return this.answer(report);
+    if (report.kind === 'export-progress') return this.questions.get(report.id)?.progress?.(report.done, report.total);
     this.stops.push(report.stop);
     this.stopped = true;
     this.emit({ kind: 'stopped', stop: report.stop, state: report.state, canStepBack: this.stops.length >= 2 });

@@ -1,9 +1,12 @@
 import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
-import { DebugRun, type DebugEvent } from './debugRun';
+import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
 import type { LabCatalog } from './labCatalog';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { basename } from 'node:path';
+import { exportFileName } from '../../shared/traceExport';
+import { partialPath } from './traceFile';
 import type { SimulationReply } from './simulation';
 import type { WorkerPool } from './workerPool';
 
@@ -31,7 +34,10 @@ function toRunEvent(event: DebugEvent): RunEvent {
 }
 
 export class RunManager {
-  private readonly runs = new Map<number, { run: DebugRun; client: ApiClient }>();
+  private readonly runs = new Map<number, { run: DebugRun; client: ApiClient; labId: string }>();
+  /** Trace exports being written, by id: who asked, and how to stop one. */
+  private readonly exports = new Map<number, { client: ApiClient; cancel(): void }>();
+  private nextExport = 1;
   private readonly watched = new WeakSet<ApiClient>();
   private nextId = 1;
 
@@ -83,7 +89,7 @@ export class RunManager {
     // A client keeps its newest run, finished or not, so that its trace can still be read;
     // starting another closes the one before.
     this.closeRunsOf(client);
-    this.runs.set(runId, { run, client });
+    this.runs.set(runId, { run, client, labId: request.labId });
     if (!this.watched.has(client)) {
       this.watched.add(client);
       client.onClose(() => this.closeRunsOf(client));
@@ -105,6 +111,59 @@ export class RunManager {
 
   memory(runId: number, client: ApiClient, address: number, length: number): Promise<RunMemoryResponse> {
     return this.own(runId, client).memory(address, length);
+  }
+
+  /**
+   * Exports a run's trace to where the client saves files (the app's save dialog; the web
+   * host's downloads); its progress and end come as 'export.event'. exportId is null when
+   * the person chose no file.
+   */
+  async exportTrace(request: ApiParsedRequest<'run.export'>, client: ApiClient): Promise<{ exportId: number | null; fileName: string }> {
+    const { run, labId } = this.entry(request.runId, client);
+    if (!run.canExport) throw new DebugRunError('the run is still going: pause it or let it finish before you export its trace');
+    if (!client.chooseSavePlace) throw new DebugRunError('this client has nowhere to save a file');
+    const offered = exportFileName(labId, request.format);
+    const place = await client.chooseSavePlace(offered, request.format);
+    if (place === null) return { exportId: null, fileName: offered };
+    const exportId = this.nextExport++;
+    const fileName = basename(place.path);
+    let job: ReturnType<DebugRun['exportTrace']>;
+    try {
+      job = run.exportTrace({ path: place.path, format: request.format, detail: request.detail, vcdBuses: request.vcdBuses }, (done, total) =>
+        client.emit('export.event', { exportId, kind: 'progress', done, total }),
+      );
+    } catch (error) {
+      place.abandon();
+      throw error;
+    }
+    this.exports.set(exportId, { client, cancel: job.cancel });
+    void job.answer
+      .then(
+        (answer) => {
+          if (answer.kind === 'written') {
+            const download = place.finish(fileName);
+            client.emit('export.event', { exportId, kind: 'done', events: answer.events, bytes: answer.bytes, fileName, path: download === null ? place.path : null, download });
+            return;
+          }
+          place.abandon();
+          client.emit('export.event', answer.kind === 'cancelled' ? { exportId, kind: 'cancelled' } : { exportId, kind: 'failed', message: answer.message });
+        },
+        (error: unknown) => {
+          // The worker was ended in the middle (the run closed): what it had begun to write goes too.
+          rmSync(partialPath(place.path), { force: true });
+          place.abandon();
+          client.emit('export.event', { exportId, kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+        },
+      )
+      .finally(() => this.exports.delete(exportId));
+    return { exportId, fileName };
+  }
+
+  /** Stops an export; it ends with a 'cancelled' event and no file. */
+  cancelExport(exportId: number, client: ApiClient): void {
+    const job = this.exports.get(exportId);
+    if (!job || job.client !== client) throw new RunNotFoundError(`no export ${exportId} is being written (it has ended, or it is not this window's)`);
+    job.cancel();
   }
 
   control(runId: number, action: RunAction, client: ApiClient): void {
@@ -149,8 +208,12 @@ export class RunManager {
   }
 
   private own(runId: number, client: ApiClient): DebugRun {
+    return this.entry(runId, client).run;
+  }
+
+  private entry(runId: number, client: ApiClient): { run: DebugRun; labId: string } {
     const entry = this.runs.get(runId);
     if (!entry || entry.client !== client) throw new RunNotFoundError(`no run ${runId} is open (it was closed, or it is not this window's)`);
-    return entry.run;
+    return entry;
   }
 }

@@ -6,10 +6,11 @@ import { captureRunState } from '../../sim/run/runState';
 import { runScenario, type SessionParts } from '../../sim/run/session';
 import { apiNames } from '../../sim/driver/hostApi';
 import { ENTRY_NAMES } from '../../sim/kernel/driverCode';
-import type { TraceContext } from '../../sim/trace/export';
+import { ExportCancelled, type TraceContext } from '../../sim/trace/export';
 import { TraceQuery } from '../../sim/trace/traceQuery';
 import { createDebugHost, serveFinishedRun } from './debugHost';
-import type { DebugReport, DebugSetup, TraceQueryMessage } from './debugProtocol';
+import { performance } from 'node:perf_hooks';
+import { CONTROL, EXPORT_PROGRESS_MS, type DebugReport, type DebugSetup, type TraceExportAnswer, type TraceExportMessage, type TraceQueryMessage } from './debugProtocol';
 import { EXPORTERS } from '../../sim/trace/exporters';
 import { TraceRecorder } from '../../sim/trace/recorder';
 import { writeTraceFile } from './traceFile';
@@ -69,6 +70,7 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
   const query = new TraceQuery(trace, context);
   const answer = (q: TraceQueryMessage) => post({ kind: 'answer', id: q.id, answer: answerOf(q) });
   const answerOf = (q: TraceQueryMessage) => {
+    if (q.kind === 'export') return exportTrace(q, trace, context(), setup, post);
     if (q.kind === 'trace') return query.rows(q.filter, q.from, q.count);
     if (q.kind === 'signals') return query.signals(q.fromNs, q.toNs);
     if (q.kind === 'timeline') return query.timeline(q.fromNs, q.toNs);
@@ -103,6 +105,31 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
   if (parts) post({ kind: 'state', state: captureRunState(parts) });
   parentPort!.postMessage({ kind: 'result', result } satisfies SimulationReply);
   serveFinishedRun(setup, answer);
+}
+
+/** Writes the trace to the file the person chose, reporting progress now and then, until done or cancelled. */
+function exportTrace(q: TraceExportMessage, trace: TraceRecorder, context: TraceContext, setup: DebugSetup, post: (report: DebugReport) => void): TraceExportAnswer {
+  const control = new Int32Array(setup.control);
+  let lastPost = -Infinity;
+  const progress = (done: number, total: number) => {
+    const now = performance.now();
+    if (now - lastPost < EXPORT_PROGRESS_MS) return;
+    lastPost = now;
+    post({ kind: 'export-progress', id: q.id, done, total });
+  };
+  try {
+    const events = trace.atDetail(q.detail);
+    progress(0, events.count);
+    const { bytes } = writeTraceFile(q.path, EXPORTERS[q.format], events, context, {
+      vcdBuses: q.vcdBuses,
+      progress,
+      cancelled: () => Atomics.load(control, CONTROL.cancelExport) === q.id,
+    });
+    return { kind: 'written', events: events.count, bytes };
+  } catch (error) {
+    if (error instanceof ExportCancelled) return { kind: 'cancelled' };
+    return { kind: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 /**

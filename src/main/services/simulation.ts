@@ -91,7 +91,7 @@ export function runSimulation(request: SimulationRequest, options: SimulationOpt
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'ready') return; // a spare that was taken while it warmed
       if (message.kind === 'progress') options.onProgress?.(message.done, message.total);
-      else if (message.kind === 'stopped' || message.kind === 'state' || message.kind === 'answer') options.onDebug?.(message);
+      else if (message.kind === 'stopped' || message.kind === 'state' || message.kind === 'answer' || message.kind === 'export-progress') options.onDebug?.(message);
       else settle(message);
     });
     worker.once('error', (error) => settle({ kind: 'crash', message: `the simulation worker failed: ${error.message}` }));

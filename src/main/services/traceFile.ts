@@ -31,6 +31,11 @@ function describe(error: unknown, path: string): string {
   return `cannot write ${path}: ${(error as Error).message}`;
 }
 
+/** The temporary name an export of `path` is written under until it is complete. */
+export function partialPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+}
+
 export interface TraceFileOptions extends ExportOptions {
   progress?: (done: number, total: number) => void;
   cancelled?: () => boolean;
@@ -38,7 +43,7 @@ export interface TraceFileOptions extends ExportOptions {
 
 /** Exports `trace` to `path`; throws TraceFileError (or ExportCancelled) with nothing left under `path` or the temporary name. */
 export function writeTraceFile(path: string, exporter: Exporter, trace: TraceRecorder, context: TraceContext, options: TraceFileOptions = {}): { bytes: number } {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  const temporary = partialPath(path);
   let fd: number;
   try {
     fd = openSync(temporary, 'w');

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +170,21 @@ describe('the web host', () => {
     // The finished run is an attempt at the lab, which it passed.
     ws.send(JSON.stringify({ id: 4, channel: 'progress.lab', request: { labId: '02-packet-read' } }));
     expect((await waitFor((f) => f.id === 4)).result?.value).toMatchObject({ status: 'passed', attempts: 1, best: { ok: true, outcome: 'result', failed: [] } });
+
+    // Its trace, exported: written in the host's own folder, then fetched once as a download.
+    ws.send(JSON.stringify({ id: 5, channel: 'run.export', request: { runId, format: 'jsonl' } }));
+    expect((await waitFor((f) => f.id === 5)).result?.value).toMatchObject({ fileName: '02-packet-read.jsonl' });
+    const done = (await waitFor((f) => f.event === 'export.event' && (f.payload as unknown as { kind: string }).kind === 'done')).payload as unknown as { events: number; download: string; path: null };
+    expect(done.path).toBeNull();
+    expect(done.download).toMatch(/^\/downloads\/[\w-]+\/02-packet-read\.jsonl\?token=/);
+    expect((await get(host.port, done.download.replace(/token=.*/, 'token=wrong'))).status).toBe(403);
+    const fetched = await get(host.port, done.download);
+    expect(fetched.status).toBe(200);
+    expect(fetched.headers['content-disposition']).toContain('attachment; filename="02-packet-read.jsonl"');
+    expect(fetched.body.trimEnd().split('\n')).toHaveLength(done.events);
+    // Once: then it is gone from the host's folder.
+    expect((await get(host.port, done.download)).status).toBe(404);
+    expect(readdirSync(host.downloads.folder!)).toEqual([]);
     ws.close();
     other.close();
   }, 60_000);

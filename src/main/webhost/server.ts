@@ -7,6 +7,7 @@ import { MAX_FRAME_BYTES, type WireEvent, WireRequest, type WireResponse } from 
 import { dispatch, type Logger } from '../api/dispatch';
 import type { ApiClient, ApiHandlers } from '../api/handlers';
 import { resolveStatic, SECURITY_HEADERS } from '../services/staticFiles';
+import { Downloads, DOWNLOADS_PATH } from './downloads';
 
 // The web host: the same renderer and the same API as the desktop app, over a
 // WebSocket from a server bound to loopback. The API needs the random token printed
@@ -30,11 +31,14 @@ export interface WebHost {
   url: string;
   port: number;
   token: string;
+  /** Exports written for the page to download. */
+  downloads: Downloads;
   close(): Promise<void>;
 }
 
 export async function startWebHost({ rendererDir, handlers, port = 0, log = () => {} }: WebHostOptions): Promise<WebHost> {
   const token = randomBytes(24).toString('base64url');
+  const downloads = new Downloads(token);
   let boundPort = 0;
   const hostAllowed = (host: string | undefined) => host === `127.0.0.1:${boundPort}` || host === `localhost:${boundPort}`;
 
@@ -49,6 +53,10 @@ export async function startWebHost({ rendererDir, handlers, port = 0, log = () =
     if (!hostAllowed(req.headers.host)) return void res.writeHead(421, { 'Content-Type': 'text/plain' }).end('unknown host\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    if (url.pathname.startsWith(DOWNLOADS_PATH)) {
+      if (!tokenMatches(url.searchParams.get('token'), token)) return void res.writeHead(403, { 'Content-Type': 'text/plain' }).end('a download needs the token\n');
+      return downloads.serve(req, res, url.pathname);
+    }
     const file = await resolveStatic(rendererDir, url.pathname);
     if (file === null) return void res.writeHead(404, { 'Content-Type': 'text/plain', ...SECURITY_HEADERS }).end('not found\n');
     res.writeHead(200, { 'Content-Type': file.contentType, 'Cache-Control': 'no-cache', ...SECURITY_HEADERS });
@@ -85,6 +93,8 @@ export async function startWebHost({ rendererDir, handlers, port = 0, log = () =
         ws.send(JSON.stringify(frame));
       },
       onClose: (listener) => closeListeners.push(listener),
+      // A page cannot name a path: what it saves is written here and fetched as a download.
+      chooseSavePlace: async (fileName) => downloads.place(fileName),
     };
     ws.on('message', (data: RawData, isBinary: boolean) => {
       void answer(data, isBinary, client).then((response) => {
@@ -125,12 +135,14 @@ export async function startWebHost({ rendererDir, handlers, port = 0, log = () =
     url: `http://127.0.0.1:${boundPort}/?token=${token}`,
     port: boundPort,
     token,
+    downloads,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
         wss.close();
         server.closeAllConnections();
         server.close(() => resolve());
+        downloads.close();
       }),
   };
 }

@@ -91,6 +91,19 @@ export class TraceRecorder implements TraceSink {
     this.total++;
   }
 
+  /**
+   * The events a recording at `detail` would have kept: this recorder, or a copy without
+   * the finer kinds (an export at less detail than was recorded). More detail than was
+   * recorded cannot be had after the run.
+   */
+  atDetail(detail: DetailLevel): TraceRecorder {
+    if (LEVELS[detail] > this.level) throw new RangeError(`the trace was recorded at ${this.detail} detail; ${detail} detail needs a new run`);
+    if (LEVELS[detail] === this.level) return this;
+    const narrower = new TraceRecorder(detail);
+    this.forEach((time, kind, a, b, c) => narrower.record(time, kind, a, b, c));
+    return narrower;
+  }
+
   /** Event `index` into `out` (which is returned). */
   read(index: number, out: TraceEvent = { time: 0, kind: 0 as EventKind, a: 0, b: 0, c: 0 }): TraceEvent {
     const chunk = this.chunks[index >> CHUNK_SHIFT]!;
