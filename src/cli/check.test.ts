@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunResult } from '../shared/runResult';
+import { ProgressStore } from '../main/services/progressStore';
 
 // `dmalab check` as an instructor runs it: the built bin, one worker per run.
 const root = new URL('../..', import.meta.url).pathname;
@@ -27,6 +28,28 @@ describe('dmalab check', () => {
     const { seeds, ...run } = report;
     expect(RunResult.parse(run).ok).toBe(true);
     expect(seeds).toEqual([1, 2, 3].map((seed) => ({ seed, ok: true, failed: [], bugcheck: null })));
+  });
+
+  it('records nothing unless asked; with --record the check is an attempt in the person\'s progress', () => {
+    const store = join(dir, 'progress.sqlite');
+    expect(dmalab('01-adapter-object', join(lab, 'starter.ts'), '--seeds', '1').status).toBe(1);
+    expect(existsSync(store)).toBe(false);
+    const failed = dmalab('01-adapter-object', join(lab, 'starter.ts'), '--seeds', '1', '--record');
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain(`recorded as an attempt at 01-adapter-object in ${store}`);
+    expect(dmalab('01-adapter-object', join(lab, 'solution.ts'), '--seeds', '2', '--record', '--json').status).toBe(0);
+    const progress = ProgressStore.open(store);
+    try {
+      expect(progress.lab('01-adapter-object')).toMatchObject({ status: 'passed', attempts: 2, best: { ok: true } });
+      // Newest first.
+      expect(progress.attempts('01-adapter-object').map((a) => a.ok)).toEqual([true, false]);
+    } finally {
+      progress.close();
+    }
+    // A class's folder is not one person's progress.
+    const folder = dmalab('01-adapter-object', lab, '--record');
+    expect(folder.status).toBe(2);
+    expect(folder.stderr).toContain('--record keeps one driver');
   });
 
   it('fails the starter (exit 1), naming the check and the seed', () => {

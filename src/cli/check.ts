@@ -8,6 +8,7 @@ import { ScenarioFileError } from '../main/services/scenarioFile';
 import type { Scenario } from '../shared/scenario';
 import type { SimulationReply } from '../main/services/simulation';
 import { WorkerPool } from '../main/services/workerPool';
+import { attemptOf, Progress } from '../main/services/progress';
 import { formatCompileError } from '../sim/driver/compileError';
 import { CliUsageError, type Command, parseOptions } from './command';
 
@@ -119,8 +120,8 @@ export const checkCommand: Command = {
   async run(args, { appRoot }) {
     const positionals = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--seeds', '--junit'].includes(args[i - 1]!)));
     const options = args.filter((a) => !positionals.includes(a));
-    const { values } = parseOptions(options, { json: { type: 'boolean', default: false }, seeds: { type: 'string', default: '5' }, junit: { type: 'string' } });
-    if (positionals.length !== 2) throw new CliUsageError('usage: dmalab check <lab-id> <driver.ts | folder of submissions> [--json] [--seeds N] [--junit <file>]');
+    const { values } = parseOptions(options, { json: { type: 'boolean', default: false }, seeds: { type: 'string', default: '5' }, junit: { type: 'string' }, record: { type: 'boolean', default: false } });
+    if (positionals.length !== 2) throw new CliUsageError('usage: dmalab check <lab-id> <driver.ts | folder of submissions> [--json] [--seeds N] [--junit <file>] [--record]');
     const [labId, target] = positionals as [string, string];
     if (!/^[0-9]+$/.test(values.seeds) || Number(values.seeds) < 1 || Number(values.seeds) > 1000) throw new CliUsageError(`--seeds expects a whole number from 1 to 1000, got "${values.seeds}"`);
     const seeds = Number(values.seeds);
@@ -128,14 +129,30 @@ export const checkCommand: Command = {
     const pool = new WorkerPool(join(appRoot, 'out', 'main', 'simWorker.js'));
     if (!existsSync(target)) throw new CliUsageError(`no such file or folder: ${target}`);
 
+    // Grading records nothing; --record keeps the check as an attempt at the lab in this
+    // person's progress (the data folder's), as a run in the app would be kept.
+    const record = values.record ? new Progress() : null;
+    if (record && statSync(target).isDirectory()) throw new CliUsageError('--record keeps one driver\'s check in your own progress; it does not apply to a folder of submissions');
+    const problem = record?.problem() ?? null;
+    if (problem !== null) throw new CliUsageError(`--record: progress cannot be kept: ${problem}`);
+
     if (!statSync(target).isDirectory()) {
       const source = await readFile(target, 'utf8');
       let report: CheckReport;
       try {
         report = await grade(lab, source, target, seeds, pool);
       } catch (err) {
-        if (err instanceof LoadFailure) throw new CliUsageError(`the driver does not load:\n${err.message}`);
+        if (err instanceof LoadFailure) {
+          record?.get().recordAttempt(lab.id, { ok: false, outcome: 'load-error', checksPassed: 0, checksTotal: 0, failed: [], findings: [], bugcheck: null });
+          record?.close();
+          throw new CliUsageError(`the driver does not load:\n${err.message}`);
+        }
         throw err;
+      }
+      if (record) {
+        record.get().recordAttempt(lab.id, attemptOf({ kind: 'result', result: report })!);
+        record.close();
+        if (!values.json) console.log(`recorded as an attempt at ${lab.id} in ${record.file}`);
       }
       if (values.json) console.log(JSON.stringify(report));
       else {

@@ -15,7 +15,7 @@ const commands: Record<string, Command> = {
   serve: lazy('serve the app to a browser on 127.0.0.1 [--port N] (0 = a free port)', async () => (await import('./serve')).serveCommand.run),
   labs: lazy('list the guided labs [--json]', async () => (await import('./labs')).labsCommand.run),
   run: lazy('run a driver against a scenario: --scenario <file> --driver <file.ts> [--seed N] [--json] [--trace <file>]', async () => (await import('./run')).runCommand.run),
-  check: lazy('grade a driver against a lab on several seeds: <lab-id> <driver.ts | folder> [--json] [--seeds N] [--junit <file>]', async () => (await import('./check')).checkCommand.run),
+  check: lazy('grade a driver against a lab on several seeds: <lab-id> <driver.ts | folder> [--json] [--seeds N] [--junit <file>] [--record]', async () => (await import('./check')).checkCommand.run),
   rules: lazy('list the verifier rules: what each finding means and the bug check it raises [--json]', async () => (await import('./rules')).rulesCommand.run),
   bench: lazy('run the benchmarks (--json: one JSON object as the last line)', async () => (await import('./bench')).runBench),
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
-import { LabProgress, Settings, SettingsChange } from './progress';
+import { LabProgress, ProgressFile, Settings, SettingsChange } from './progress';
 import { RunExportCancelRequest, RunExportRequest, RunExportResponse } from './traceExport';
 import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
@@ -9,6 +9,7 @@ import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRe
 // web host's WebSocket carry the same requests; main validates each request against
 // its schema before a handler sees it, and each response before it leaves.
 
+const ProgressOverview = z.strictObject({ labs: z.array(LabProgress), problem: z.string().nullable() });
 const HintsResponse = z.strictObject({ unlocked: z.array(z.string()), total: z.number().int().min(0) });
 
 export const api = {
@@ -33,10 +34,7 @@ export const api = {
   /** IRQL, interrupts taken and driver routines over a span of simulated time, for the timeline. */
   'run.timeline': { request: RunTimelineRequest, response: RunTimelineResponse },
   /** Every lab the person has touched, and why progress cannot be kept if it cannot. */
-  'progress.overview': {
-    request: z.strictObject({}),
-    response: z.strictObject({ labs: z.array(LabProgress), problem: z.string().nullable() }),
-  },
+  'progress.overview': { request: z.strictObject({}), response: ProgressOverview },
   /** One lab's progress: status, saved code, attempts, the best of them. */
   'progress.lab': { request: z.strictObject({ labId: LabId }), response: LabProgress },
   /** The editor's code, autosaved. */
@@ -47,6 +45,10 @@ export const api = {
   'progress.hints': { request: z.strictObject({ labId: LabId }), response: HintsResponse },
   /** Unlocks the lab's next hint (remembered); answers as progress.hints. */
   'progress.unlockHint': { request: z.strictObject({ labId: LabId }), response: HintsResponse },
+  /** Everything the person has done, as one progress file (to keep, or to take to another machine). */
+  'progress.export': { request: z.strictObject({}), response: ProgressFile },
+  /** Replaces all progress with a progress file's: checked whole first, so a file that does not fit changes nothing. */
+  'progress.import': { request: z.strictObject({ file: z.unknown() }), response: ProgressOverview },
   'settings.get': { request: z.strictObject({}), response: Settings },
   /** Saves the settings given; all of them fit, or none is saved. */
   'settings.set': { request: SettingsChange, response: Settings },

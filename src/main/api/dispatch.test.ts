@@ -30,6 +30,8 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'run.memory': async () => ({ address: 0, bytes: [] }),
   'run.export': async () => ({ exportId: null, fileName: 'x.vcd' }),
   'run.exportCancel': async () => ({}),
+  'progress.export': async () => ({ format: 'dmalab-progress', version: 1, exportedAt: 0, labs: [], attempts: [], settings: { theme: 'system', speed: 0, editorPercent: 56, lastLab: null } }),
+  'progress.import': async () => ({ labs: [], problem: null }),
   'progress.overview': async () => ({ labs: [], problem: null }),
   'progress.lab': async ({ labId }) => ({ labId, status: 'not-started', code: null, codeSavedAt: null, hintsUnlocked: 0, attempts: 0, best: null, passedAt: null }),
   'progress.saveCode': async () => ({}),

@@ -42,6 +42,36 @@ describe('the progress channels', () => {
     progress.close();
   });
 
+  it('export one person\'s progress and import it in another data folder; a file that does not fit changes nothing', async () => {
+    const a = createServices(appRoot, { progressFile: join(folder(), 'progress.sqlite') });
+    a.progress.get().saveCode('03-packet-write-coherency', '// mine');
+    a.progress.get().recordAttempt('01-adapter-object', { ok: true, outcome: 'result', checksPassed: 4, checksTotal: 4, failed: [], findings: [], bugcheck: null });
+    const exported = await dispatch(a.handlers, 'progress.export', {});
+    expect(exported).toMatchObject({ ok: true, value: { format: 'dmalab-progress', version: 1 } });
+    // Through JSON, as a file would carry it.
+    const file = JSON.parse(JSON.stringify((exported as { value: unknown }).value)) as unknown;
+
+    const b = createServices(appRoot, { progressFile: join(folder(), 'progress.sqlite') });
+    b.progress.get().saveCode('05-controller-buffer-flush', '// what b had');
+    const stored = () => ({ ...b.progress.get().exportProgress(), exportedAt: 0 });
+    const before = stored();
+    for (const wrong of [{ file: { name: 'a scenario' } }, { file: { ...(file as object), version: 7 } }, { file: { ...(file as object), labs: [{ labId: 3 }] } }, { file: 'text' }]) {
+      const refused = await dispatch(b.handlers, 'progress.import', wrong);
+      expect(refused).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringMatching(/progress file|newer DMA Lab|labs/) } });
+    }
+    expect(stored()).toEqual(before);
+
+    const imported = await dispatch(b.handlers, 'progress.import', { file });
+    expect(imported).toMatchObject({ ok: true, value: { problem: null } });
+    const labs = (imported as { value: { labs: { labId: string; status: string; code: string | null }[] } }).value.labs;
+    expect(labs.find((l) => l.labId === '01-adapter-object')).toMatchObject({ status: 'passed' });
+    expect(labs.find((l) => l.labId === '03-packet-write-coherency')).toMatchObject({ code: '// mine' });
+    // Replaced, not merged: what b had before is gone.
+    expect(labs.find((l) => l.labId === '05-controller-buffer-flush')).toBeUndefined();
+    a.progress.close();
+    b.progress.close();
+  });
+
   it('say why progress is not kept when the database is not usable, and the catalog still works', async () => {
     const dir = folder();
     writeFileSync(join(dir, 'progress.sqlite'), 'my notes');

@@ -79,6 +79,11 @@ export function createApiHandlers({ catalog, runs, progress }: ApiServices): Api
       const unlocked = progress.get().unlockHint(labId, hints.length);
       return { unlocked: hints.slice(0, unlocked), total: hints.length };
     },
+    'progress.export': async () => progress.get().exportProgress(),
+    'progress.import': async ({ file }) => {
+      progress.get().importProgress(file);
+      return { labs: progress.get().labs(), problem: null };
+    },
     'settings.get': async () => progress.get().settings(),
     'settings.set': async (changes) => progress.get().setSettings(changes),
     'run.control': async ({ runId, action }, client) => {

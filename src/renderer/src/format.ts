@@ -13,3 +13,6 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toPrecision(3)} ${units[unit]}`;
 }
+
+/** "1 attempt", "2 attempts", "12,000 events". */
+export const count = (n: number, noun: string): string => `${n.toLocaleString('en-US')} ${n === 1 ? noun : `${noun}s`}`;

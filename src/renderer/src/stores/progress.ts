@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
-import type { LabProgress, LabStatus } from '../../../shared/progress';
+import { ref, shallowRef } from 'vue';
+import type { LabProgress, LabStatus, ProgressFile } from '../../../shared/progress';
 import { useApi } from '../api';
 
 /**
@@ -10,15 +10,21 @@ import { useApi } from '../api';
  */
 export const useProgressStore = defineStore('progress', () => {
   const statuses = ref<Record<string, LabStatus>>({});
+  /** Every lab the person has touched, as the overview shows it. */
+  const labs = shallowRef<LabProgress[]>([]);
   const problem = ref<string | null>(null);
   /** The last autosave that failed, and why. */
   const saveError = ref<string | null>(null);
 
+  function show(overview: { labs: LabProgress[]; problem: string | null }): void {
+    labs.value = overview.labs;
+    statuses.value = Object.fromEntries(overview.labs.map((l) => [l.labId, l.status]));
+    problem.value = overview.problem;
+  }
+
   async function refresh(): Promise<void> {
     try {
-      const overview = await useApi().call('progress.overview', {});
-      statuses.value = Object.fromEntries(overview.labs.map((l) => [l.labId, l.status]));
-      problem.value = overview.problem;
+      show(await useApi().call('progress.overview', {}));
     } catch {
       // The API itself is unreachable: the page says so where it loads the catalog.
     }
@@ -43,5 +49,15 @@ export const useProgressStore = defineStore('progress', () => {
     }
   }
 
-  return { statuses, problem, saveError, refresh, lab, saveCode };
+  /** Everything, as one progress file's contents. */
+  async function exportFile(): Promise<ProgressFile> {
+    return useApi().call('progress.export', {});
+  }
+
+  /** Replaces everything with a progress file's contents; throws, changing nothing, when the file does not fit. */
+  async function importFile(file: unknown): Promise<void> {
+    show(await useApi().call('progress.import', { file }));
+  }
+
+  return { statuses, labs, problem, saveError, refresh, lab, saveCode, exportFile, importFile };
 });
