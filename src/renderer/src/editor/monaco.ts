@@ -37,11 +37,6 @@ monaco.editor.createModel('', 'typescript', monaco.Uri.parse('file:///warm-up.ts
 
 export { monaco };
 
-/** Follows the system's light or dark preference. */
-export function systemTheme(): 'vs' | 'vs-dark' {
-  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'vs-dark' : 'vs';
-}
-
 /** Drops every lab's driver model: imported progress replaces the code they hold, and the next open makes them again from it. */
 export function forgetDriverModels(): void {
   for (const model of monaco.editor.getModels()) if (/^\/labs\/[^/]+\/driver\.ts$/.test(model.uri.path)) model.dispose();
