@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiChannel } from './channels';
 import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
 import { LabProgress, ProgressFile, Settings, SettingsChange } from './progress';
+import { OpenScenarioRequest, PlaygroundList, ScenarioDetail, ScenarioId } from './playground';
 import { RunExportCancelRequest, RunExportRequest, RunExportResponse } from './traceExport';
 import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
@@ -52,6 +53,14 @@ export const api = {
   'settings.get': { request: z.strictObject({}), response: Settings },
   /** Saves the settings given; all of them fit, or none is saved. */
   'settings.set': { request: SettingsChange, response: Settings },
+  /** The playground's scenarios: the examples and the person's own. */
+  'playground.list': { request: z.strictObject({}), response: PlaygroundList },
+  /** A playground scenario, with the driver kept for it. */
+  'playground.get': { request: z.strictObject({ id: ScenarioId }), response: ScenarioDetail },
+  /** A scenario file the person opened: checked as `dmalab run` checks one, and kept in the data folder when it fits. */
+  'playground.open': { request: OpenScenarioRequest, response: z.strictObject({ id: ScenarioId, replaced: z.boolean() }) },
+  /** The driver typed for a playground scenario, autosaved. */
+  'playground.saveDriver': { request: z.strictObject({ id: ScenarioId, code: z.string().max(1_000_000) }), response: Empty },
   /** Writes the run's trace as VCD, Chrome trace JSON, CSV or JSON Lines where the person chooses; progress and end come as 'export.event'. */
   'run.export': { request: RunExportRequest, response: RunExportResponse },
   /** Gives up an export: it ends with 'cancelled' and leaves no file. */

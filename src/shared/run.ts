@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LabId } from './lab';
+import { ScenarioId } from './playground';
 import type { RunResult } from './runResult';
 import type { RunState, Stop } from './runState';
 import type { ExportEvent } from './traceExport';
@@ -14,15 +15,19 @@ const Source = z.string().max(1024 * 1024);
 const Speed = z.number().min(0).max(1_000_000);
 const RunId = z.number().int().min(1);
 
-export const RunStartRequest = z.strictObject({
-  labId: LabId,
-  source: Source,
-  breakpoints: z.array(Line).max(1000).default([]),
-  /** Stop before DriverEntry, to set breakpoints or step from the first line. */
-  stopAtStart: z.boolean().default(false),
-  speed: Speed.default(0),
-  seed: z.number().int().min(1).max(2 ** 31).default(1),
-});
+/** A driver on a lab's scenario (labId: the run is an attempt at the lab) or on a playground scenario (scenarioId). */
+export const RunStartRequest = z
+  .strictObject({
+    labId: LabId.optional(),
+    scenarioId: ScenarioId.optional(),
+    source: Source,
+    breakpoints: z.array(Line).max(1000).default([]),
+    /** Stop before DriverEntry, to set breakpoints or step from the first line. */
+    stopAtStart: z.boolean().default(false),
+    speed: Speed.default(0),
+    seed: z.number().int().min(1).max(2 ** 31).default(1),
+  })
+  .refine((r) => (r.labId === undefined) !== (r.scenarioId === undefined), { message: 'name either a labId or a scenarioId, not both', path: ['labId'] });
 
 export const RunAction = z.enum(['continue', 'step-line', 'step-event', 'step-interrupt', 'pause', 'step-back', 'stop']);
 export type RunAction = z.infer<typeof RunAction>;

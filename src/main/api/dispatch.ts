@@ -5,6 +5,8 @@ import { LabNotFoundError } from '../services/labCatalog';
 import { DebugRunError } from '../services/debugRun';
 import { ProgressFileError } from '../services/progressStore';
 import { RunNotFoundError } from '../services/runManager';
+import { ScenarioNotFoundError } from '../services/playground';
+import { ScenarioFileError } from '../services/scenarioFile';
 import { type ApiClient, type ApiHandlers, SILENT_CLIENT, SolutionLockedError } from './handlers';
 
 // Every transport (Electron IPC, the web host's WebSocket, tests) calls this one
@@ -38,7 +40,8 @@ export async function dispatch(
     }
     return { ok: true, value: checked.data };
   } catch (err) {
-    if (err instanceof LabNotFoundError || err instanceof RunNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
+    if (err instanceof LabNotFoundError || err instanceof RunNotFoundError || err instanceof ScenarioNotFoundError) return fail({ code: 'not-found', message: err.message }, log);
+    if (err instanceof ScenarioFileError) return fail({ code: 'bad-request', message: `${channel}: the scenario does not fit:\n${err.message}` }, log);
     if (err instanceof DebugRunError || err instanceof ProgressFileError || err instanceof SolutionLockedError) return fail({ code: 'bad-request', message: `${channel}: ${err.message}` }, log);
     const message = err instanceof Error ? err.message : String(err);
     return fail({ code: 'internal', message: `${channel}: ${message}` }, log);

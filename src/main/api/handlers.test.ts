@@ -84,3 +84,18 @@ describe('the progress channels', () => {
     expect(readFileSync(join(dir, 'progress.sqlite'), 'utf8')).toBe('my notes');
   });
 });
+
+describe('the playground channels', () => {
+  it('keep a scenario that fits, refuse one that does not with where and why, and want one target per run', async () => {
+    const { handlers, progress } = createServices(appRoot, { progressFile: join(folder(), 'progress.sqlite') });
+    const text = readFileSync(join(appRoot, 'labs', 'playground', 'scanner-sg.scenario.yaml'), 'utf8');
+    expect(await dispatch(handlers, 'playground.open', { fileName: 'scan.yaml', text })).toEqual({ ok: true, value: { id: 'mine/scan', replaced: false } });
+    expect(await dispatch(handlers, 'playground.list', {})).toMatchObject({ ok: true, value: { scenarios: expect.arrayContaining([expect.objectContaining({ id: 'mine/scan', source: 'mine' })]) } });
+    const refused = await dispatch(handlers, 'playground.open', { fileName: 'scan2.yaml', text: text.replace(/irq: \d+/, 'irq: 99') });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringMatching(/^playground\.open: the scenario does not fit:\nscan2\.yaml: devices\[0\]\.irq: /) } });
+    expect(await dispatch(handlers, 'playground.get', { id: 'mine/scan2' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
+    const both = await dispatch(handlers, 'run.start', { labId: '02-packet-read', scenarioId: 'mine/scan', source: '' });
+    expect(both).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining('name either a labId or a scenarioId, not both') } });
+    progress.close();
+  });
+});

@@ -2,6 +2,7 @@ import type { ApiParsedRequest, ApiResponse } from '../../shared/api';
 import type { ApiChannel } from '../../shared/channels';
 import type { ApiEventName, ApiEvents } from '../../shared/run';
 import type { LabCatalog } from '../services/labCatalog';
+import type { Playground } from '../services/playground';
 import { SOLUTION_AFTER_ATTEMPTS } from '../../shared/progress';
 import type { Progress } from '../services/progress';
 import type { RunManager } from '../services/runManager';
@@ -37,11 +38,12 @@ export type ApiHandlers = {
 
 export interface ApiServices {
   catalog: LabCatalog;
+  playground: Playground;
   runs: RunManager;
   progress: Progress;
 }
 
-export function createApiHandlers({ catalog, runs, progress }: ApiServices): ApiHandlers {
+export function createApiHandlers({ catalog, playground, runs, progress }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
     'labs.get': ({ id }) => {
@@ -50,6 +52,13 @@ export function createApiHandlers({ catalog, runs, progress }: ApiServices): Api
       return catalog.get(id);
     },
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
+    'playground.list': () => playground.list(),
+    'playground.get': ({ id }) => playground.get(id),
+    'playground.open': ({ fileName, text }) => playground.open(fileName, text),
+    'playground.saveDriver': async ({ id, code }) => {
+      await playground.saveDriver(id, code);
+      return {};
+    },
     'progress.overview': async () => {
       const problem = progress.problem();
       return { labs: problem === null ? progress.get().labs() : [], problem };

@@ -2,7 +2,10 @@ import { createApiHandlers, type ApiHandlers } from '../api/handlers';
 import { appPaths, type AppPaths } from './appPaths';
 import { LabCatalog } from './labCatalog';
 import { Progress } from './progress';
-import type { ProgressStoreOptions } from './progressStore';
+import { dirname, join } from 'node:path';
+import { userDataDir } from './dataDir';
+import { Playground } from './playground';
+import { STORE_FILE, type ProgressStoreOptions } from './progressStore';
 import { RunManager } from './runManager';
 import { WorkerPool } from './workerPool';
 
@@ -10,6 +13,8 @@ import { WorkerPool } from './workerPool';
 export interface Services {
   paths: AppPaths;
   catalog: LabCatalog;
+  /** The playground's scenarios: the examples and the person's own. */
+  playground: Playground;
   runs: RunManager;
   /** The simulation workers, for the app's runs and the CLI's checks alike. */
   pool: WorkerPool;
@@ -25,6 +30,8 @@ export interface Services {
 }
 
 export interface ServiceOptions {
+  /** The user's data folder (scenarios opened in the playground go in it); the progress file's folder, or the OS's, unless given. */
+  dataDir?: string;
   /** The progress database; the user's data folder's unless given. */
   progressFile?: string;
   /** For Electron: better-sqlite3 built for its ABI (appPaths.ts). */
@@ -34,13 +41,15 @@ export interface ServiceOptions {
 export function createServices(root: string, options: ServiceOptions = {}): Services {
   const paths = appPaths(root);
   const catalog = new LabCatalog(paths.labsDir);
+  const dataDir = options.dataDir ?? (options.progressFile !== undefined ? dirname(options.progressFile) : userDataDir());
+  const playground = new Playground(join(paths.labsDir, 'playground'), join(dataDir, 'scenarios'));
   const pool = new WorkerPool(paths.simWorker, undefined, 2);
-  const progress = new Progress(options.progressFile, options.store);
+  const progress = new Progress(options.progressFile ?? join(dataDir, STORE_FILE), options.store);
   // Every run the person finishes is an attempt at its lab.
-  const runs = new RunManager(catalog, pool, (labId, outcome) => progress.recordRun(labId, outcome));
+  const runs = new RunManager(catalog, pool, (labId, outcome) => progress.recordRun(labId, outcome), playground);
   const warmUp = () => {
     void catalog.list().catch(() => undefined);
     progress.problem(); // a new store is made and migrated here; a broken one is reported on the page
   };
-  return { paths, catalog, runs, pool, progress, handlers: createApiHandlers({ catalog, runs, progress }), warmUp };
+  return { paths, catalog, playground, runs, pool, progress, handlers: createApiHandlers({ catalog, playground, runs, progress }), warmUp };
 }

@@ -3,6 +3,7 @@ import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
 import type { LabCatalog } from './labCatalog';
+import { type Playground, ScenarioNotFoundError } from './playground';
 import { existsSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { exportFileName } from '../../shared/traceExport';
@@ -34,7 +35,7 @@ function toRunEvent(event: DebugEvent): RunEvent {
 }
 
 export class RunManager {
-  private readonly runs = new Map<number, { run: DebugRun; client: ApiClient; labId: string }>();
+  private readonly runs = new Map<number, { run: DebugRun; client: ApiClient; name: string }>();
   /** Trace exports being written, by id: who asked, and how to stop one. */
   private readonly exports = new Map<number, { client: ApiClient; cancel(): void }>();
   private nextExport = 1;
@@ -46,6 +47,7 @@ export class RunManager {
     private readonly pool: WorkerPool,
     /** Told of each run's end, with the lab it ran (the progress store keeps it as an attempt). */
     private readonly finished: (labId: string, outcome: RunOutcome) => void = () => {},
+    private readonly playground: Playground | null = null,
   ) {}
 
   private preparing: ReturnType<typeof setTimeout> | null = null;
@@ -73,7 +75,11 @@ export class RunManager {
 
 
   async start(request: ApiParsedRequest<'run.start'>, client: ApiClient): Promise<number> {
-    const inputs = await this.catalog.runInputs(request.labId);
+    const { labId, scenarioId } = request;
+    if (scenarioId !== undefined && this.playground === null) throw new ScenarioNotFoundError(scenarioId);
+    const inputs = labId !== undefined ? await this.catalog.runInputs(labId) : await this.playground!.runInputs(scenarioId!);
+    // What the run is called (export file names): the lab, or the scenario's name.
+    const name = labId ?? scenarioId!.split('/')[1]!;
     const runId = this.nextId++;
     const run = DebugRun.start(
       { scenario: inputs.scenario, source: request.source, file: 'driver.ts', seed: request.seed, images: inputs.images, files: inputs.files },
@@ -82,14 +88,15 @@ export class RunManager {
       (event) => {
         if (event.kind === 'ended') this.runs.delete(runId);
         const runEvent = toRunEvent(event);
-        if (runEvent.kind === 'finished') this.finished(request.labId, runEvent.outcome);
+        // A lab's run is an attempt at it; a playground run is nobody's attempt.
+        if (runEvent.kind === 'finished' && labId !== undefined) this.finished(labId, runEvent.outcome);
         client.emit('run.event', { runId, event: runEvent });
       },
     );
     // A client keeps its newest run, finished or not, so that its trace can still be read;
     // starting another closes the one before.
     this.closeRunsOf(client);
-    this.runs.set(runId, { run, client, labId: request.labId });
+    this.runs.set(runId, { run, client, name });
     if (!this.watched.has(client)) {
       this.watched.add(client);
       client.onClose(() => this.closeRunsOf(client));
@@ -119,10 +126,10 @@ export class RunManager {
    * the person chose no file.
    */
   async exportTrace(request: ApiParsedRequest<'run.export'>, client: ApiClient): Promise<{ exportId: number | null; fileName: string }> {
-    const { run, labId } = this.entry(request.runId, client);
+    const { run, name } = this.entry(request.runId, client);
     if (!run.canExport) throw new DebugRunError('the run is still going: pause it or let it finish before you export its trace');
     if (!client.chooseSavePlace) throw new DebugRunError('this client has nowhere to save a file');
-    const offered = exportFileName(labId, request.format);
+    const offered = exportFileName(name, request.format);
     const place = await client.chooseSavePlace(offered, request.format);
     if (place === null) return { exportId: null, fileName: offered };
     const exportId = this.nextExport++;
@@ -211,7 +218,7 @@ export class RunManager {
     return this.entry(runId, client).run;
   }
 
-  private entry(runId: number, client: ApiClient): { run: DebugRun; labId: string } {
+  private entry(runId: number, client: ApiClient): { run: DebugRun; name: string } {
     const entry = this.runs.get(runId);
     if (!entry || entry.client !== client) throw new RunNotFoundError(`no run ${runId} is open (it was closed, or it is not this window's)`);
     return entry;

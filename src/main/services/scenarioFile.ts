@@ -9,7 +9,7 @@ import { deviceName, Scenario } from '../../shared/scenario';
 // are read relative to the file.
 
 export const FLOPPY_IMAGE_BYTES = 1_474_560;
-const MAX_SCENARIO_BYTES = 1024 * 1024;
+export const MAX_SCENARIO_BYTES = 1024 * 1024;
 
 export class ScenarioFileError extends Error {
   constructor(readonly problems: SchemaProblem[]) {
@@ -24,6 +24,21 @@ export interface LoadedScenario {
   images: Map<string, Uint8Array>;
 }
 
+/** A scenario's text (JSON when `file` ends in .json, YAML otherwise), checked against the schema; problems name `file`. */
+export function parseScenarioText(text: string, file: string): Scenario {
+  const json = /\.json$/i.test(file);
+  let data: unknown;
+  try {
+    data = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (err) {
+    const message = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? err.message) : err instanceof Error ? err.message : String(err);
+    throw new ScenarioFileError([{ file, path: '', message: `is not valid ${json ? 'JSON' : 'YAML'}: ${message}` }]);
+  }
+  const parsed = Scenario.safeParse(data);
+  if (!parsed.success) throw new ScenarioFileError(problemsFromZod(parsed.error, file));
+  return parsed.data;
+}
+
 export async function loadScenarioFile(path: string): Promise<LoadedScenario> {
   const fail = (message: string, at = ''): never => {
     throw new ScenarioFileError([{ file: path, path: at, message }]);
@@ -31,17 +46,7 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario> {
   const info = await stat(path).catch(() => fail('no such file'));
   if (!info.isFile()) fail('is not a file');
   if (info.size > MAX_SCENARIO_BYTES) fail(`is ${info.size} bytes; a scenario is at most ${MAX_SCENARIO_BYTES}`);
-  const text = await readFile(path, 'utf8');
-  let data: unknown;
-  try {
-    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
-  } catch (err) {
-    const message = err instanceof YAMLParseError ? (err.message.split('\n')[0] ?? err.message) : err instanceof Error ? err.message : String(err);
-    fail(`is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${message}`);
-  }
-  const parsed = Scenario.safeParse(data);
-  if (!parsed.success) throw new ScenarioFileError(problemsFromZod(parsed.error, path));
-  const scenario = parsed.data;
+  const scenario = parseScenarioText(await readFile(path, 'utf8'), path);
   const images = new Map<string, Uint8Array>();
   for (const [i, device] of scenario.devices.entries()) {
     if (device.type !== 'floppy' || device.image === undefined) continue;
