@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect } from './fixtures';
@@ -38,4 +38,11 @@ export async function typeDriver(page: Page, source: string): Promise<void> {
       if (attempt === 3) throw error;
     }
   }
+}
+
+/** Every file under `dir`, however deep (what a host has left in its folders). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }

@@ -1,6 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { CatalogProblem, LabDetail, LabSummary } from '../../../shared/lab';
+import type { ScenarioDetail, ScenarioSummary } from '../../../shared/playground';
+import type { SchemaProblem } from '../../../shared/schemaError';
 import { useApi } from '../api';
 import { useProgressStore } from './progress';
 
@@ -33,6 +35,55 @@ export const useCatalogStore = defineStore('catalog', () => {
     }
   }
 
+  /** The playground's scenarios, and the person's scenario files that no longer fit. */
+  const scenarios = ref<ScenarioSummary[]>([]);
+  const scenarioProblems = ref<SchemaProblem[]>([]);
+  /** The open scenario, when the open piece of work is a playground scenario rather than a lab. */
+  const scenario = ref<ScenarioDetail | null>(null);
+
+  async function loadScenarios(): Promise<void> {
+    try {
+      const list = await useApi().call('playground.list', {});
+      scenarios.value = list.scenarios;
+      scenarioProblems.value = list.problems;
+    } catch {
+      // The catalog's own error says when the API is unreachable.
+    }
+  }
+
+  /**
+   * Opens a playground scenario. The editor and the panels treat it as they treat a lab: it
+   * is given the shape of one, with no routines to write, no hints and its driver as the starter.
+   */
+  async function openScenario(id: string): Promise<void> {
+    openingId.value = id;
+    error.value = null;
+    try {
+      const detail = await useApi().call('playground.get', { id });
+      if (openingId.value !== id) return;
+      scenario.value = detail;
+      savedCode.value = detail.saved;
+      current.value = { id, title: detail.title, summary: '', order: 0, concepts: [], routines: { write: [], given: [] }, hintCount: 0, instructions: '', starterCode: detail.starter, reading: [], helpers: {} };
+    } catch (err) {
+      if (openingId.value === id) error.value = err instanceof Error ? err.message : String(err);
+    } finally {
+      if (openingId.value === id) openingId.value = null;
+    }
+  }
+
+  /** Keeps a scenario file the person chose; throws with the schema's messages when it does not fit. */
+  async function openScenarioFile(fileName: string, text: string): Promise<void> {
+    const { id } = await useApi().call('playground.open', { fileName, text });
+    await loadScenarios();
+    await openScenario(id);
+  }
+
+  async function saveScenarioDriver(id: string, code: string): Promise<void> {
+    await useApi()
+      .call('playground.saveDriver', { id, code })
+      .catch(() => {});
+  }
+
   async function open(id: string): Promise<void> {
     openingId.value = id;
     error.value = null;
@@ -41,6 +92,7 @@ export const useCatalogStore = defineStore('catalog', () => {
       const [detail, progress] = await Promise.all([useApi().call('labs.get', { id }), useProgressStore().lab(id)]);
       if (openingId.value === id) {
         savedCode.value = progress?.code ?? null;
+        scenario.value = null;
         current.value = detail;
       }
     } catch (err) {
@@ -50,5 +102,5 @@ export const useCatalogStore = defineStore('catalog', () => {
     }
   }
 
-  return { labs, problems, loading, error, current, savedCode, openingId, load, open };
+  return { labs, problems, loading, error, current, savedCode, openingId, load, open, scenarios, scenarioProblems, scenario, loadScenarios, openScenario, openScenarioFile, saveScenarioDriver };
 });

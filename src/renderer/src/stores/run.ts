@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref, shallowRef, watch } from 'vue';
 import type { RunAction, RunEvent, RunOutcome } from '../../../shared/run';
 import type { RunState, Stop } from '../../../shared/runState';
+import { isScenarioId } from '../../../shared/playground';
 import { useApi } from '../api';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopped' | 'finished';
@@ -101,7 +102,7 @@ export const useRunStore = defineStore('run', () => {
     canStepBack.value = false;
     try {
       const { runId: id } = await useApi().call('run.start', {
-        labId: lab,
+        ...(isScenarioId(lab) ? { scenarioId: lab } : { labId: lab }),
         source,
         breakpoints: breakpoints.value[lab] ?? [],
         stopAtStart: options.stopAtStart ?? false,
