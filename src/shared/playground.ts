@@ -23,10 +23,11 @@ export type ScenarioSummary = z.infer<typeof ScenarioSummary>;
 export const ScenarioDetail = ScenarioSummary.extend({
   /** The scenario file as written. */
   text: z.string(),
-  /** The driver kept for it, or the example's own, or a skeleton to start from. */
-  driver: z.string(),
-  /** What `driver` is: what the person last had, the example's reference driver, or the skeleton. */
-  driverFrom: z.enum(['saved', 'example', 'skeleton']),
+  /** The driver to start from: the example's reference driver, or a skeleton. */
+  starter: z.string(),
+  starterFrom: z.enum(['example', 'skeleton']),
+  /** What the person last had in the editor for it, or null. */
+  saved: z.string().nullable(),
 });
 export type ScenarioDetail = z.infer<typeof ScenarioDetail>;
 

@@ -33,7 +33,7 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'progress.export': async () => ({ format: 'dmalab-progress', version: 1, exportedAt: 0, labs: [], attempts: [], settings: { theme: 'system', speed: 0, editorPercent: 56, lastLab: null } }),
   'progress.import': async () => ({ labs: [], problem: null }),
   'playground.list': async () => ({ scenarios: [], problems: [] }),
-  'playground.get': async ({ id }) => ({ id, title: 't', source: 'mine', devices: [], text: '', driver: '', driverFrom: 'skeleton' }),
+  'playground.get': async ({ id }) => ({ id, title: 't', source: 'mine', devices: [], text: '', starter: '', starterFrom: 'skeleton', saved: null }),
   'playground.open': async () => ({ id: 'mine/x', replaced: false }),
   'playground.saveDriver': async () => ({}),
   'progress.overview': async () => ({ labs: [], problem: null }),

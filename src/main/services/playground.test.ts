@@ -36,8 +36,8 @@ describe('the playground', () => {
     expect(problems).toEqual([]);
     expect(scenarios.find((s) => s.id === 'example/floppy-packet')).toMatchObject({ source: 'example', devices: ['floppy fdc0'], title: expect.stringContaining('Floppy controller') });
     // Its own driver by name, or the one its file names.
-    expect(await p.get('example/floppy-packet')).toMatchObject({ driverFrom: 'example', driver: readFileSync(join(examples, 'floppy-packet.driver.ts'), 'utf8'), text: floppyText });
-    expect(await p.get('example/sound-capture')).toMatchObject({ driverFrom: 'example', driver: readFileSync(join(examples, 'sound-common-buffer.driver.ts'), 'utf8') });
+    expect(await p.get('example/floppy-packet')).toMatchObject({ starterFrom: 'example', starter: readFileSync(join(examples, 'floppy-packet.driver.ts'), 'utf8'), saved: null, text: floppyText });
+    expect(await p.get('example/sound-capture')).toMatchObject({ starterFrom: 'example', starter: readFileSync(join(examples, 'sound-common-buffer.driver.ts'), 'utf8') });
   });
 
   it('keeps a scenario file the person opens under its name, and the driver typed for it', async () => {
@@ -45,12 +45,12 @@ describe('the playground', () => {
     expect(await p.open('My Floppy Test.scenario.yaml', floppyText)).toEqual({ id: 'mine/my-floppy-test', replaced: false });
     expect(readFileSync(join(dir, 'my-floppy-test.scenario.yaml'), 'utf8')).toBe(floppyText);
     const mine = await p.get('mine/my-floppy-test');
-    expect(mine).toMatchObject({ source: 'mine', driverFrom: 'skeleton', driver: expect.stringContaining('export function DriverEntry') });
+    expect(mine).toMatchObject({ source: 'mine', starterFrom: 'skeleton', starter: expect.stringContaining('export function DriverEntry'), saved: null });
     await p.saveDriver('mine/my-floppy-test', '// mine\n');
-    expect(await p.get('mine/my-floppy-test')).toMatchObject({ driverFrom: 'saved', driver: '// mine\n' });
+    expect(await p.get('mine/my-floppy-test')).toMatchObject({ starterFrom: 'skeleton', saved: '// mine\n' });
     // An example's driver is kept apart from a scenario of the person's with the same name.
     await p.saveDriver('example/floppy-packet', '// my floppy-packet\n');
-    expect((await p.get('example/floppy-packet')).driver).toBe('// my floppy-packet\n');
+    expect(await p.get('example/floppy-packet')).toMatchObject({ starterFrom: 'example', saved: '// my floppy-packet\n' });
     // Opened again: replaced. JSON is kept as YAML.
     expect(await p.open('my-floppy-test.json', JSON.stringify({ title: 'As JSON', devices: [{ type: 'floppy', port: 0x3f0, irq: 6, channel: 2 }], workload: [{ major: 'read', length: 512 }], checks: [{ kind: 'data-integrity' }] }))).toEqual({ id: 'mine/my-floppy-test', replaced: true });
     expect((await p.list()).scenarios.find((s) => s.id === 'mine/my-floppy-test')?.title).toBe('As JSON');

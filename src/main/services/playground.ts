@@ -91,14 +91,12 @@ export class Playground {
     const path = this.scenarioPath(source, name);
     const { scenario } = await loadScenarioFile(path);
     const text = await readFile(path, 'utf8');
-    const saved = this.driverPath(source, name);
-    let driver: Pick<ScenarioDetail, 'driver' | 'driverFrom'> = { driver: skeleton(scenario.title ?? name), driverFrom: 'skeleton' };
-    if (existsSync(saved)) driver = { driver: await readFile(saved, 'utf8'), driverFrom: 'saved' };
-    else if (source === 'example') {
-      const example = this.exampleDriver(name, text);
-      if (example !== null) driver = { driver: await readFile(example, 'utf8'), driverFrom: 'example' };
-    }
-    return { id: `${source}/${name}`, title: scenario.title ?? name, source, devices: devicesOf(scenario), text, ...driver };
+    const savedPath = this.driverPath(source, name);
+    const saved = existsSync(savedPath) ? await readFile(savedPath, 'utf8') : null;
+    const example = source === 'example' ? this.exampleDriver(name, text) : null;
+    const starter: Pick<ScenarioDetail, 'starter' | 'starterFrom'> =
+      example !== null ? { starter: await readFile(example, 'utf8'), starterFrom: 'example' } : { starter: skeleton(scenario.title ?? name), starterFrom: 'skeleton' };
+    return { id: `${source}/${name}`, title: scenario.title ?? name, source, devices: devicesOf(scenario), text, ...starter, saved };
   }
 
   /**
