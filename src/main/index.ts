@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, type WebFrameMain } from 'electron';
 import { IPC_CHANNEL, IPC_EVENT_CHANNEL } from '../shared/channels';
@@ -6,7 +6,7 @@ import { EXPORT_FORMATS } from '../shared/traceExport';
 import type { ApiClient } from './api/handlers';
 import { dispatch } from './api/dispatch';
 import { electronSqliteBinding } from './services/appPaths';
-import { DATA_DIR_ENV } from './services/dataDir';
+import { userDataDir } from './services/dataDir';
 import { STORE_FILE } from './services/progressStore';
 import { createServices } from './services';
 import { resolveStatic, SECURITY_HEADERS } from './services/staticFiles';
@@ -20,8 +20,9 @@ const APP_ORIGIN = `${SCHEME}://app`;
 
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
-const dataDirOverride = process.env[DATA_DIR_ENV];
-if (dataDirOverride !== undefined && dataDirOverride.trim() !== '') app.setPath('userData', resolve(dataDirOverride));
+// One data folder for the app, the web host and the CLI alike (DMALAB_DATA_DIR, else the OS's
+// "DMA Lab" folder), whatever name Electron would give the app (in development, package.json's "dmalab").
+app.setPath('userData', userDataDir());
 
 const services = createServices(app.getAppPath(), {
   progressFile: join(app.getPath('userData'), STORE_FILE),
