@@ -19,8 +19,10 @@ const detail = (id: string): LabDetail => ({ ...summary(id, 1), instructions: ''
 /** An API whose labs.get answers only when the test says so. */
 function controllableApi() {
   const waiting = new Map<string, (d: LabDetail) => void>();
+  const calls: string[] = [];
   const api: DmaLabApi = {
     call: (async (channel: string, request: { id?: string; labId?: string }) => {
+      calls.push(`${channel} ${request.id ?? request.labId ?? ''}`.trim());
       if (channel === 'labs.list') return { labs: [summary('01-a', 1), summary('02-b', 2)], problems: [] };
       // Lab 02-b was worked on before: its code was saved.
       if (channel === 'progress.lab') {
@@ -32,7 +34,7 @@ function controllableApi() {
     }) as DmaLabApi['call'],
     on: () => () => {},
   };
-  return { api, answer: (id: string) => waiting.get(id)!(detail(id)) };
+  return { api, calls, answer: (id: string) => waiting.get(id)!(detail(id)) };
 }
 
 describe('catalog store', () => {
@@ -60,6 +62,22 @@ describe('catalog store', () => {
     expect(store.openingId).toBeNull();
     // …with the code saved for it, not the earlier lab's.
     expect(store.savedCode).toBe('// mine');
+  });
+
+  it('asks for a lab\'s text once, and for its saved code on every visit', async () => {
+    const { api, calls, answer } = controllableApi();
+    provideApi(api);
+    const store = useCatalogStore();
+    const first = store.open('01-a');
+    answer('01-a');
+    await first;
+    await store.open('01-a');
+    expect(calls.filter((c) => c === 'labs.get 01-a')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'progress.lab 01-a')).toHaveLength(2);
+    // A lab that could not be had is asked for again.
+    await store.open('99-gone');
+    await store.open('99-gone');
+    expect(calls.filter((c) => c === 'labs.get 99-gone')).toHaveLength(2);
   });
 
   it('shows the API error for a lab that is not there', async () => {

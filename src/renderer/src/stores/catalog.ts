@@ -11,6 +11,12 @@ import { useProgressStore } from './progress';
  * editor agree on which lab is current, and so that a slow answer for a lab the person
  * has already left never replaces the one they opened since.
  */
+/** Runs `task` when the page has nothing else to do (soon, where requestIdleCallback is missing). */
+function idle(task: () => void): void {
+  if ('requestIdleCallback' in window) window.requestIdleCallback(task, { timeout: 5000 });
+  else setTimeout(task, 200);
+}
+
 export const useCatalogStore = defineStore('catalog', () => {
   const labs = ref<LabSummary[]>([]);
   const problems = ref<CatalogProblem[]>([]);
@@ -84,16 +90,41 @@ export const useCatalogStore = defineStore('catalog', () => {
       .catch(() => {});
   }
 
+  /** Labs already fetched: a lab's text does not change while the app runs, so a second visit asks only for its saved code. */
+  const details = new Map<string, Promise<LabDetail>>();
+  const detail = (id: string): Promise<LabDetail> => {
+    let found = details.get(id);
+    if (!found) {
+      found = useApi().call('labs.get', { id });
+      details.set(id, found);
+      found.catch(() => details.delete(id)); // a failure is asked again next time
+    }
+    return found;
+  };
+
+  /** Fetches every lab's text while the page is idle, so that a switch waits only for the saved code. */
+  function prefetch(): void {
+    const ids = labs.value.map((l) => l.id).filter((id) => !details.has(id));
+    const next = () => {
+      const id = ids.shift();
+      if (id === undefined) return;
+      void detail(id)
+        .catch(() => undefined)
+        .then(() => idle(next));
+    };
+    idle(next);
+  }
+
   async function open(id: string): Promise<void> {
     openingId.value = id;
     error.value = null;
     try {
       // The lab and what the person last had in its editor, asked for together.
-      const [detail, progress] = await Promise.all([useApi().call('labs.get', { id }), useProgressStore().lab(id)]);
+      const [lab, progress] = await Promise.all([detail(id), useProgressStore().lab(id)]);
       if (openingId.value === id) {
         savedCode.value = progress?.code ?? null;
         scenario.value = null;
-        current.value = detail;
+        current.value = lab;
       }
     } catch (err) {
       if (openingId.value === id) error.value = err instanceof Error ? err.message : String(err);
@@ -102,5 +133,5 @@ export const useCatalogStore = defineStore('catalog', () => {
     }
   }
 
-  return { labs, problems, loading, error, current, savedCode, openingId, load, open, scenarios, scenarioProblems, scenario, loadScenarios, openScenario, openScenarioFile, saveScenarioDriver };
+  return { labs, problems, loading, error, current, savedCode, openingId, load, open, prefetch, scenarios, scenarioProblems, scenario, loadScenarios, openScenario, openScenarioFile, saveScenarioDriver };
 });
