@@ -27,9 +27,18 @@ function countHtml(source: string): number {
   return n;
 }
 
+/** Texts rendered lately (a lab visited again renders nothing), the oldest dropped first. */
+const recent = new Map<string, RenderedMarkdown>();
+const RECENT_MAX = 32;
+
 export function renderMarkdown(source: string): RenderedMarkdown {
+  const known = recent.get(source);
+  if (known) return known;
   const rendered = md.render(source);
   // DOMPurify needs a DOM: in the page it always has one.
   const html = DOMPurify.isSupported ? DOMPurify.sanitize(rendered, { USE_PROFILES: { html: true } }) : rendered;
-  return { html, htmlLeftOut: countHtml(source) };
+  const result = { html, htmlLeftOut: countHtml(source) };
+  recent.set(source, result);
+  if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  return result;
 }

@@ -64,7 +64,7 @@ describe('catalog store', () => {
     expect(store.savedCode).toBe('// mine');
   });
 
-  it('asks for a lab\'s text once, and for its saved code on every visit', async () => {
+  it('asks for a lab\'s text and saved code once (the editor keeps what is typed since), and again after an import', async () => {
     const { api, calls, answer } = controllableApi();
     provideApi(api);
     const store = useCatalogStore();
@@ -73,6 +73,9 @@ describe('catalog store', () => {
     await first;
     await store.open('01-a');
     expect(calls.filter((c) => c === 'labs.get 01-a')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'progress.lab 01-a')).toHaveLength(1);
+    store.forgetSaved();
+    await store.open('01-a');
     expect(calls.filter((c) => c === 'progress.lab 01-a')).toHaveLength(2);
     // A lab that could not be had is asked for again.
     await store.open('99-gone');

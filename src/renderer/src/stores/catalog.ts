@@ -102,13 +102,35 @@ export const useCatalogStore = defineStore('catalog', () => {
     return found;
   };
 
-  /** Fetches every lab's text while the page is idle, so that a switch waits only for the saved code. */
+  /**
+   * The code saved for each lab, as first read. The editor keeps a model per lab from its
+   * first visit on, holding what is typed since, so a later visit needs nothing newer; an
+   * import replaces both (forgetSaved).
+   */
+  const saved = new Map<string, Promise<string | null>>();
+  const savedOf = (id: string): Promise<string | null> => {
+    let found = saved.get(id);
+    if (!found) {
+      found = useProgressStore()
+        .lab(id)
+        .then((p) => p?.code ?? null);
+      saved.set(id, found);
+    }
+    return found;
+  };
+
+  /** Imported progress: saved code is read again on the next visit. */
+  function forgetSaved(): void {
+    saved.clear();
+  }
+
+  /** Fetches every lab's text and saved code while the page is idle, so that a switch waits for nothing. */
   function prefetch(): void {
     const ids = labs.value.map((l) => l.id).filter((id) => !details.has(id));
     const next = () => {
       const id = ids.shift();
       if (id === undefined) return;
-      void detail(id)
+      void Promise.all([detail(id), savedOf(id)])
         .catch(() => undefined)
         .then(() => idle(next));
     };
@@ -120,9 +142,9 @@ export const useCatalogStore = defineStore('catalog', () => {
     error.value = null;
     try {
       // The lab and what the person last had in its editor, asked for together.
-      const [lab, progress] = await Promise.all([detail(id), useProgressStore().lab(id)]);
+      const [lab, code] = await Promise.all([detail(id), savedOf(id)]);
       if (openingId.value === id) {
-        savedCode.value = progress?.code ?? null;
+        savedCode.value = code;
         scenario.value = null;
         current.value = lab;
       }
@@ -133,5 +155,5 @@ export const useCatalogStore = defineStore('catalog', () => {
     }
   }
 
-  return { labs, problems, loading, error, current, savedCode, openingId, load, open, prefetch, scenarios, scenarioProblems, scenario, loadScenarios, openScenario, openScenarioFile, saveScenarioDriver };
+  return { labs, problems, loading, error, current, savedCode, openingId, load, open, prefetch, forgetSaved, scenarios, scenarioProblems, scenario, loadScenarios, openScenario, openScenarioFile, saveScenarioDriver };
 });
