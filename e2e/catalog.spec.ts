@@ -33,6 +33,13 @@ test.describe('the lab catalog and the editor', () => {
     await expect(squiggles).toHaveCount(1);
 
     await page.screenshot({ path: 'artifacts/e2e-catalog.png' });
+
+    // A lab's diagram is drawn in its instructions, in the page's colours.
+    await catalog.getByRole('button', { name: /Auto-initialize playback/ }).click();
+    const diagram = page.getByTestId('instructions').locator('.diagram');
+    await expect(diagram.locator('svg')).toBeVisible();
+    await expect(diagram).toHaveAttribute('aria-label', /The common buffer as a ring of two halves/);
+    await expect(diagram.locator('svg text').first()).toHaveText('common buffer, 8 KiB, mapped once');
     expect(errors).toEqual([]);
   });
 

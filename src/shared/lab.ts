@@ -45,6 +45,8 @@ export const LabDetail = LabSummary.extend({
   reading: z.array(z.string()),
   /** The lab's helper modules the starter imports, file name → source (read-only in the editor). */
   helpers: z.record(z.string().regex(/^[a-z][a-z0-9-]*\.ts$/), z.string()).default({}),
+  /** SVG diagrams beside the instructions, file name → SVG text; the instructions show one with `![caption](name.svg)`. */
+  diagrams: z.record(z.string().regex(/^[a-z][a-z0-9-]*\.svg$/), z.string()).default({}),
 });
 export type LabDetail = z.infer<typeof LabDetail>;
 

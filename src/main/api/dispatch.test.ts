@@ -16,6 +16,7 @@ const detail: LabDetail = {
   starterCode: 'export {}',
   reading: [],
   helpers: {},
+  diagrams: {},
 };
 
 const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({

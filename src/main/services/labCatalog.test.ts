@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LabCatalog, LabNotFoundError, MAX_LAB_FILE_BYTES } from './labCatalog';
+import { LabCatalog, LabNotFoundError, MAX_DIAGRAM_BYTES, MAX_LAB_FILE_BYTES } from './labCatalog';
 
 const realLabs = new URL('../../../labs', import.meta.url).pathname;
 const LAB = '01-adapter-object';
@@ -96,6 +96,19 @@ describe('a catalog with broken labs', () => {
     expect(labs.map((l) => l.id)).toEqual(['01-good']);
     expect(problems).toEqual([expect.objectContaining({ file: 'labs/02-link/instructions.md', message: expect.stringMatching(/symbolic link/) })]);
     await expect(new LabCatalog(dir).get('02-link')).rejects.toThrow(/symbolic link/);
+  });
+
+  it('gives the diagrams beside the instructions, but not one that is a link out of the folder or too big', async () => {
+    copyLab('02-drawn');
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>';
+    writeFileSync(join(lab('02-drawn'), 'ring.svg'), svg);
+    writeFileSync(join(dir, 'outside.svg'), svg);
+    symlinkSync(join(dir, 'outside.svg'), join(lab('02-drawn'), 'linked.svg'));
+    writeFileSync(join(lab('02-drawn'), 'huge.svg'), Buffer.alloc(MAX_DIAGRAM_BYTES + 1, 0x20));
+    writeFileSync(join(lab('02-drawn'), 'Not-A-Name.svg'), svg);
+    expect((await new LabCatalog(dir).get('02-drawn')).diagrams).toEqual({ 'ring.svg': svg });
+    // The real lab 07 draws its ring.
+    expect(Object.keys((await new LabCatalog(realLabs).get('07-autoinit-playback')).diagrams)).toEqual(['ring.svg']);
   });
 
   it('refuses an oversized file without reading it', async () => {

@@ -17,6 +17,8 @@ type LabFile = (typeof LAB_FILES)[number];
 
 /** Lab text files are small; anything larger is a mistake or an attack on the reader. */
 export const MAX_LAB_FILE_BYTES = 1024 * 1024;
+/** A diagram is a drawing, not a payload. */
+export const MAX_DIAGRAM_BYTES = 256 * 1024;
 
 export class CatalogError extends Error {
   constructor(readonly problems: CatalogProblem[]) {
@@ -59,7 +61,7 @@ export class LabCatalog {
   async get(id: string): Promise<LabDetail> {
     if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
     const { summary, manifest, files } = await this.load(id);
-    return { ...summary, instructions: files['instructions.md'], starterCode: files['starter.ts'], reading: manifest.reading, helpers: await this.helpers(id) };
+    return { ...summary, instructions: files['instructions.md'], starterCode: files['starter.ts'], reading: manifest.reading, helpers: await this.helpers(id), diagrams: await this.diagrams(id) };
   }
 
   /** What a run of a driver on this lab needs: the scenario, its disk images, and the helper modules as './name'. */
@@ -100,6 +102,21 @@ export class LabCatalog {
       if (!e.isFile() || !/^[a-z][a-z0-9-]*\.ts$/.test(e.name) || (LAB_FILES as readonly string[]).includes(e.name)) continue;
       const path = join(this.labsDir, id, e.name);
       if ((await lstat(path)).size <= MAX_LAB_FILE_BYTES) out[e.name] = await readFile(path, 'utf8');
+    }
+    return out;
+  }
+
+  /**
+   * SVG diagrams beside the instructions: plain files (never a link out of the folder) of
+   * at most MAX_DIAGRAM_BYTES; the page sanitises them as it does the Markdown. One that is
+   * not fit to show is left out, and the instructions show its caption instead.
+   */
+  private async diagrams(id: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const e of await readdir(join(this.labsDir, id), { withFileTypes: true })) {
+      if (!e.isFile() || !/^[a-z][a-z0-9-]*\.svg$/.test(e.name)) continue;
+      const path = join(this.labsDir, id, e.name);
+      if ((await lstat(path)).size <= MAX_DIAGRAM_BYTES) out[e.name] = await readFile(path, 'utf8');
     }
     return out;
   }

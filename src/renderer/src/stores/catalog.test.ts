@@ -14,7 +14,7 @@ const summary = (id: string, order: number): LabSummary => ({
   routines: { write: ['StartIo'], given: [] },
   hintCount: 0,
 });
-const detail = (id: string): LabDetail => ({ ...summary(id, 1), instructions: '', starterCode: `// ${id}`, reading: [], helpers: {} });
+const detail = (id: string): LabDetail => ({ ...summary(id, 1), instructions: '', starterCode: `// ${id}`, reading: [], helpers: {}, diagrams: {} });
 
 /** An API whose labs.get answers only when the test says so. */
 function controllableApi() {

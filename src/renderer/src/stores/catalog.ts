@@ -69,7 +69,7 @@ export const useCatalogStore = defineStore('catalog', () => {
       if (openingId.value !== id) return;
       scenario.value = detail;
       savedCode.value = detail.saved;
-      current.value = { id, title: detail.title, summary: '', order: 0, concepts: [], routines: { write: [], given: [] }, hintCount: 0, instructions: '', starterCode: detail.starter, reading: [], helpers: {} };
+      current.value = { id, title: detail.title, summary: '', order: 0, concepts: [], routines: { write: [], given: [] }, hintCount: 0, instructions: '', starterCode: detail.starter, reading: [], helpers: {}, diagrams: {} };
     } catch (err) {
       if (openingId.value === id) error.value = err instanceof Error ? err.message : String(err);
     } finally {
