@@ -10,7 +10,8 @@ import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRe
 // web host's WebSocket carry the same requests; main validates each request against
 // its schema before a handler sees it, and each response before it leaves.
 
-const ProgressOverview = z.strictObject({ labs: z.array(LabProgress), problem: z.string().nullable() });
+/** problem: why progress is not kept; notice: what happened when the store opened (a damaged file set aside). */
+const ProgressOverview = z.strictObject({ labs: z.array(LabProgress), problem: z.string().nullable(), notice: z.string().nullable() });
 const HintsResponse = z.strictObject({ unlocked: z.array(z.string()), total: z.number().int().min(0) });
 
 export const api = {

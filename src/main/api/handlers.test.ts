@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createServices } from '../services';
+import { ProgressStore, SCHEMA_VERSION } from '../services/progressStore';
 import { dispatch } from './dispatch';
 
 // The progress channels against the real catalog and a store in a folder of their own.
@@ -72,16 +74,31 @@ describe('the progress channels', () => {
     b.progress.close();
   });
 
-  it('say why progress is not kept when the database is not usable, and the catalog still works', async () => {
+  it('say so when a damaged database was set aside and progress started afresh', async () => {
     const dir = folder();
     writeFileSync(join(dir, 'progress.sqlite'), 'my notes');
-    const { handlers } = createServices(appRoot, { progressFile: join(dir, 'progress.sqlite') });
+    const { handlers, progress } = createServices(appRoot, { progressFile: join(dir, 'progress.sqlite') });
     const overview = await dispatch(handlers, 'progress.overview', {});
-    expect(overview).toMatchObject({ ok: true, value: { labs: [], problem: expect.stringContaining('is not a DMA Lab progress database') } });
+    expect(overview).toMatchObject({ ok: true, value: { labs: [], problem: null, notice: expect.stringMatching(/could not be used \(it is not an SQLite database\); it was set aside, unchanged, as .*progress\.sqlite\.set-aside-/) } });
+    expect(await dispatch(handlers, 'progress.saveCode', { labId: '02-packet-read', code: '//' })).toEqual({ ok: true, value: {} });
+    const aside = readdirSync(dir).find((f) => f.startsWith('progress.sqlite.set-aside-'))!;
+    expect(readFileSync(join(dir, aside), 'utf8')).toBe('my notes');
+    progress.close();
+  });
+
+  it('say why progress is not kept when a newer DMA Lab wrote the database, and the catalog still works', async () => {
+    const dir = folder();
+    const file = join(dir, 'progress.sqlite');
+    ProgressStore.open(file).close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const { handlers } = createServices(appRoot, { progressFile: file });
+    const overview = await dispatch(handlers, 'progress.overview', {});
+    expect(overview).toMatchObject({ ok: true, value: { labs: [], problem: expect.stringContaining('was written by a newer DMA Lab'), notice: null } });
     const save = await dispatch(handlers, 'progress.saveCode', { labId: '02-packet-read', code: '//' });
-    expect(save).toMatchObject({ ok: false, error: { message: expect.stringContaining('is not a DMA Lab progress database') } });
+    expect(save).toMatchObject({ ok: false, error: { message: expect.stringContaining('was written by a newer DMA Lab') } });
     expect((await dispatch(handlers, 'labs.list', {})).ok).toBe(true);
-    expect(readFileSync(join(dir, 'progress.sqlite'), 'utf8')).toBe('my notes');
   });
 });
 

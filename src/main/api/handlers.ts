@@ -61,7 +61,7 @@ export function createApiHandlers({ catalog, playground, runs, progress }: ApiSe
     },
     'progress.overview': async () => {
       const problem = progress.problem();
-      return { labs: problem === null ? progress.get().labs() : [], problem };
+      return { labs: problem === null ? progress.get().labs() : [], problem, notice: progress.notice() };
     },
     'progress.lab': async ({ labId }) => progress.get().lab(labId),
     'progress.saveCode': async ({ labId, code }) => {
@@ -91,7 +91,7 @@ export function createApiHandlers({ catalog, playground, runs, progress }: ApiSe
     'progress.export': async () => progress.get().exportProgress(),
     'progress.import': async ({ file }) => {
       progress.get().importProgress(file);
-      return { labs: progress.get().labs(), problem: null };
+      return { labs: progress.get().labs(), problem: null, notice: progress.notice() };
     },
     'settings.get': async () => progress.get().settings(),
     'settings.set': async (changes) => progress.get().setSettings(changes),

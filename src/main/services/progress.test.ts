@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunResult } from '../../shared/runResult';
+import Database from 'better-sqlite3';
 import { attemptOf, Progress } from './progress';
+import { ProgressStore, SCHEMA_VERSION } from './progressStore';
 
-// The store as the app holds it: a run's outcome becomes an attempt, and a database that
-// cannot be opened leaves the app working and saying why.
+// The store as the app holds it: a run's outcome becomes an attempt; a damaged database is
+// set aside and said so; one that cannot be opened leaves the app working and saying why.
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'dmalab-progress-')), 'progress.sqlite');
 
@@ -50,15 +52,32 @@ describe('progress in the app', () => {
     progress.close();
   });
 
-  it('goes on without a store it cannot open, says why each time, and never touches the file', () => {
+  it('goes on without a store a newer DMA Lab wrote, says why each time, and never touches the file', () => {
+    const path = file();
+    ProgressStore.open(path).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const before = readFileSync(path);
+    const logged: string[] = [];
+    const progress = new Progress(path, {}, (m) => logged.push(m));
+    expect(progress.problem()).toMatch(/was written by a newer DMA Lab/);
+    expect(() => progress.get()).toThrow(/was written by a newer DMA Lab/);
+    expect(() => progress.recordRun('02-packet-read', { kind: 'result', result: result({}) })).not.toThrow();
+    expect(logged[0]).toMatch(/^progress: .* was written by a newer DMA Lab/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it('logs and tells of a file it set aside, and keeps progress in a new store', () => {
     const path = file();
     writeFileSync(path, 'not a database');
     const logged: string[] = [];
     const progress = new Progress(path, {}, (m) => logged.push(m));
-    expect(progress.problem()).toMatch(/is not a DMA Lab progress database/);
-    expect(() => progress.get()).toThrow(/is not a DMA Lab progress database/);
-    expect(() => progress.recordRun('02-packet-read', { kind: 'result', result: result({}) })).not.toThrow();
-    expect(logged[0]).toMatch(/^progress: .* is not a DMA Lab progress database/);
-    expect(readFileSync(path, 'utf8')).toBe('not a database');
+    expect(progress.problem()).toBeNull();
+    expect(progress.notice()).toMatch(/^the progress database could not be used \(it is not an SQLite database\); it was set aside, unchanged, as /);
+    expect(logged).toEqual([`progress: ${progress.notice()}`]);
+    progress.recordRun('02-packet-read', { kind: 'result', result: result({}) });
+    expect(progress.get().lab('02-packet-read').attempts).toBe(1);
+    progress.close();
   });
 });

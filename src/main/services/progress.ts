@@ -25,12 +25,20 @@ export class Progress {
     if (this.failure) throw this.failure;
     try {
       this.store = ProgressStore.open(this.file, this.options);
+      const notice = this.notice();
+      if (notice !== null) this.log(`progress: ${notice}`);
       return this.store;
     } catch (e) {
       this.failure = e instanceof ProgressStoreError ? e : new ProgressStoreError(e instanceof Error ? e.message : String(e));
       this.log(`progress: ${this.failure.message}`);
       throw this.failure;
     }
+  }
+
+  /** What the person should know about the store as it was opened: a file set aside, and where. */
+  notice(): string | null {
+    const aside = this.store?.setAside;
+    return aside ? `the progress database could not be used (${aside.reason}); it was set aside, unchanged, as ${aside.movedTo}, and a new one was started` : null;
   }
 
   /** Why the store cannot be used, or null when it can. */

@@ -7,7 +7,7 @@ import { PROGRESS_FILE_FORMAT } from '../../shared/progress';
 import { MIGRATIONS, ProgressFileError, ProgressStore, ProgressStoreError, SCHEMA_VERSION, STORE_FILE } from './progressStore';
 
 // The progress store on a real SQLite file: what it keeps, how an older schema is brought up
-// to date, and that a file which is not ours is refused and left exactly as it was.
+// to date, that a file which cannot serve is set aside unchanged, and that a newer one is refused.
 
 const folder = () => mkdtempSync(join(tmpdir(), 'dmalab-store-'));
 const fileIn = (dir = folder()) => join(dir, STORE_FILE);
@@ -98,30 +98,68 @@ describe('the progress store', () => {
     }
   });
 
-  it('refuses a file that is not a database, and leaves it as it was', () => {
-    const file = fileIn();
+  it('sets aside a file that is not a database, unchanged and under a timestamped name, and starts afresh', () => {
+    const dir = folder();
+    const file = fileIn(dir);
     const text = 'these are my notes, not a database\n'.repeat(200);
     writeFileSync(file, text);
-    expect(() => ProgressStore.open(file)).toThrow(ProgressStoreError);
-    expect(() => ProgressStore.open(file)).toThrow(/is not a DMA Lab progress database \(it is not an SQLite database at all\); it was left as it is/);
-    expect(readFileSync(file, 'utf8')).toBe(text);
+    const store = ProgressStore.open(file, { now: () => Date.UTC(2026, 10, 25, 9, 30, 0) });
+    const movedTo = `${file}.set-aside-2026-11-25T09-30-00-000Z`;
+    expect(store.setAside).toEqual({ reason: 'it is not an SQLite database', movedTo });
+    expect(readFileSync(movedTo, 'utf8')).toBe(text);
+    // The new store works.
+    store.saveCode('02-packet-read', '// new');
+    expect(store.lab('02-packet-read').code).toBe('// new');
+    store.close();
+    expect(ProgressStore.open(file).setAside).toBeNull();
   });
 
-  it("refuses another program's SQLite database, and one a newer DMA Lab wrote, changing neither", () => {
+  it('sets aside a truncated database and a damaged one, with their WAL, and says why', () => {
+    for (const spoil of ['truncate', 'scribble'] as const) {
+      const dir = folder();
+      const file = fileIn(dir);
+      const store = ProgressStore.open(file);
+      for (let i = 0; i < 400; i++) store.recordAttempt(`0${1 + (i % 9)}-lab`, failing(i % 4, ['rule-a']));
+      store.saveCode('02-packet-read', 'x'.repeat(50_000));
+      store.close();
+      const bytes = readFileSync(file);
+      if (spoil === 'truncate') writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
+      else {
+        // Garbage over pages in the middle (the header is whole, so the file still opens).
+        bytes.fill(0xa5, 4096 * 3, 4096 * 6);
+        writeFileSync(file, bytes);
+      }
+      writeFileSync(`${file}-wal`, 'a WAL that belongs to the spoilt file');
+      const spoilt = readFileSync(file);
+      const reopened = ProgressStore.open(file);
+      expect(reopened.setAside?.reason).toMatch(/^it is damaged/);
+      expect(readFileSync(reopened.setAside!.movedTo).equals(spoilt)).toBe(true);
+      expect(readFileSync(`${reopened.setAside!.movedTo}-wal`, 'utf8')).toBe('a WAL that belongs to the spoilt file');
+      expect(reopened.labs()).toEqual([]);
+      reopened.close();
+    }
+  });
+
+  it("sets aside another program's SQLite database; refuses one a newer DMA Lab wrote, changing nothing", () => {
     const other = fileIn();
     const db = new Database(other);
     db.exec('CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)');
     db.close();
     const before = readFileSync(other);
-    expect(() => ProgressStore.open(other)).toThrow(/an SQLite database, but not a DMA Lab progress database/);
-    expect(readFileSync(other).equals(before)).toBe(true);
+    const store = ProgressStore.open(other);
+    expect(store.setAside?.reason).toBe("it is an SQLite database, but another program's, not a DMA Lab progress database");
+    expect(readFileSync(store.setAside!.movedTo).equals(before)).toBe(true);
+    store.close();
 
     const newer = fileIn();
     ProgressStore.open(newer).close();
     const n = new Database(newer);
     n.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     n.close();
+    const written = readFileSync(newer);
+    expect(() => ProgressStore.open(newer)).toThrow(ProgressStoreError);
     expect(() => ProgressStore.open(newer)).toThrow(`was written by a newer DMA Lab (progress schema version ${SCHEMA_VERSION + 1}; this one knows versions up to ${SCHEMA_VERSION})`);
+    expect(readFileSync(newer).equals(written)).toBe(true);
   });
 
   it('exports everything as one file and imports it into another data folder', () => {

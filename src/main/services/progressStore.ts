@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -17,8 +17,9 @@ import { problemsFromZod, type SchemaProblem } from '../../shared/schemaError';
 // A person's progress, in SQLite in their data folder (DESIGN.md, "The app"): WAL, so that a
 // write never waits for a reader; the schema versioned by PRAGMA user_version and brought up
 // to date by the migrations below, one version at a time; every write in a transaction. A
-// file that is not ours (not a database, another program's database, a newer DMA Lab's) is
-// refused with a message and left exactly as it was.
+// file that cannot serve (damaged, truncated, not a database, another program's) is set
+// aside under a timestamped name, never deleted, and a new store is started; one a newer
+// DMA Lab wrote is refused and left exactly as it was, since that DMA Lab can still read it.
 
 export const STORE_FILE = 'progress.sqlite';
 /** 'DMAL': marks the database as this app's (PRAGMA application_id). */
@@ -54,6 +55,17 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The database could not be opened as a progress store; the file is untouched. */
 export class ProgressStoreError extends Error {}
+
+/** A file at the store's place that cannot serve as one: set aside, and a new store started. */
+class UnusableStore extends Error {}
+
+/** What was found at the store's place and set aside when it was opened. */
+export interface SetAside {
+  /** Why it could not serve. */
+  reason: string;
+  /** Where it is now. */
+  movedTo: string;
+}
 
 /** A progress file that does not fit; nothing stored was changed. */
 export class ProgressFileError extends Error {
@@ -137,48 +149,106 @@ export class ProgressStore {
     };
   }
 
+  /** What was set aside when this store was opened, if anything was. */
+  setAside: SetAside | null = null;
+
   /**
-   * Opens (or makes) the store at `file`, bringing an older schema up to date. A file that is
-   * not a progress database, or one a newer DMA Lab wrote, is refused and left as it was.
+   * Opens (or makes) the store at `file`, bringing an older schema up to date. A file there
+   * that cannot serve is set aside (`setAside` says why and where) and a new store made; one a
+   * newer DMA Lab wrote is refused (ProgressStoreError) and left as it was.
    */
   static open(file: string, options: ProgressStoreOptions = {}): ProgressStore {
     mkdirSync(dirname(file), { recursive: true });
+    try {
+      return ProgressStore.openAsIs(file, options);
+    } catch (e) {
+      if (!(e instanceof UnusableStore)) throw e;
+      const movedTo = ProgressStore.setFileAside(file, (options.now ?? Date.now)());
+      const store = ProgressStore.openAsIs(file, options);
+      store.setAside = { reason: e.message, movedTo };
+      return store;
+    }
+  }
+
+  private static openAsIs(file: string, options: ProgressStoreOptions): ProgressStore {
+    const binding = options.nativeBinding ? { nativeBinding: options.nativeBinding } : {};
+    // Looked at read-only first: a writer would replay the file's WAL into it and delete the
+    // WAL on closing, and a file that cannot serve is to be set aside exactly as it was found.
+    if (existsSync(file) && statSync(file).size > 0) ProgressStore.inspect(file, binding);
     let db: Database.Database;
     try {
-      db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {});
+      db = new Database(file, binding);
     } catch (e) {
       throw new ProgressStoreError(`cannot open the progress database ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
     try {
-      ProgressStore.migrate(db, file);
+      ProgressStore.migrate(db);
       db.pragma('journal_mode = WAL');
       // With WAL, NORMAL loses nothing on a crash of the app, only possibly the last commits on a power cut.
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
     } catch (e) {
       db.close();
-      if (e instanceof ProgressStoreError) throw e;
-      if (isSqliteError(e, 'SQLITE_NOTADB')) {
-        throw new ProgressStoreError(`${file} is not a DMA Lab progress database (it is not an SQLite database at all); it was left as it is. Move it aside, or point DMALAB_DATA_DIR at another folder.`);
-      }
+      if (e instanceof ProgressStoreError || e instanceof UnusableStore) throw e;
+      if (isSqliteError(e, 'SQLITE_NOTADB')) throw new UnusableStore('it is not an SQLite database');
+      if (isSqliteError(e, 'SQLITE_CORRUPT') || isSqliteError(e, 'SQLITE_CORRUPT_INDEX')) throw new UnusableStore(`it is damaged (${(e as Error).message})`);
       throw new ProgressStoreError(`cannot open the progress database ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
     return new ProgressStore(db, options.now ?? Date.now);
   }
 
-  /** Checks the database is ours and brings its schema to SCHEMA_VERSION, in one transaction. */
-  private static migrate(db: Database.Database, file: string): void {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    const application = db.pragma('application_id', { simple: true }) as number;
-    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
-    if (application !== APPLICATION_ID && (application !== 0 || tables > 0)) {
-      throw new ProgressStoreError(`${file} is an SQLite database, but not a DMA Lab progress database; it was left as it is. Move it aside, or point DMALAB_DATA_DIR at another folder.`);
+  /**
+   * Renames the file (and its WAL and shared-memory files, which belong to it and must not
+   * be replayed into a new store) to `<file>.set-aside-<UTC time>`; answers the new name.
+   */
+  private static setFileAside(file: string, now: number): string {
+    const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
+    let movedTo = `${file}.set-aside-${stamp}`;
+    for (let n = 2; existsSync(movedTo); n++) movedTo = `${file}.set-aside-${stamp}-${n}`;
+    renameSync(file, movedTo);
+    for (const suffix of ['-wal', '-shm']) if (existsSync(file + suffix)) renameSync(file + suffix, movedTo + suffix);
+    return movedTo;
+  }
+
+  /** Throws UnusableStore when the file at the store's place cannot serve, ProgressStoreError when a newer DMA Lab wrote it. */
+  private static inspect(file: string, binding: { nativeBinding?: string }): void {
+    let db: Database.Database;
+    try {
+      db = new Database(file, { ...binding, readonly: true, fileMustExist: true });
+    } catch (e) {
+      throw new ProgressStoreError(`cannot open the progress database ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
+    try {
+      const application = db.pragma('application_id', { simple: true }) as number;
+      const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n;
+      if (application !== APPLICATION_ID && (application !== 0 || tables > 0)) throw new UnusableStore("it is an SQLite database, but another program's, not a DMA Lab progress database");
+      // A truncated or damaged file may open and read its header well: the pages say otherwise.
+      const check = (db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]).map((r) => r.integrity_check);
+      if (check.length !== 1 || check[0] !== 'ok') throw new UnusableStore(`it is damaged (${check.slice(0, 3).join('; ')})`);
+      ProgressStore.checkVersion(db);
+    } catch (e) {
+      if (e instanceof UnusableStore || e instanceof ProgressStoreError) throw e;
+      if (isSqliteError(e, 'SQLITE_NOTADB')) throw new UnusableStore('it is not an SQLite database');
+      if (isSqliteError(e, 'SQLITE_CORRUPT') || isSqliteError(e, 'SQLITE_CORRUPT_INDEX')) throw new UnusableStore(`it is damaged (${(e as Error).message})`);
+      throw new ProgressStoreError(`cannot open the progress database ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      db.close();
+    }
+  }
+
+  private static checkVersion(db: Database.Database): void {
+    const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new ProgressStoreError(
-        `${file} was written by a newer DMA Lab (progress schema version ${version}; this one knows versions up to ${SCHEMA_VERSION}); it was left as it is. Update DMA Lab to open it.`,
+        `${db.name} was written by a newer DMA Lab (progress schema version ${version}; this one knows versions up to ${SCHEMA_VERSION}); it was left as it is. Update DMA Lab to open it.`,
       );
     }
+  }
+
+  /** Brings the schema to SCHEMA_VERSION, in one transaction (inspect() has found the file fit). */
+  private static migrate(db: Database.Database): void {
+    ProgressStore.checkVersion(db);
+    const version = db.pragma('user_version', { simple: true }) as number;
     if (version === SCHEMA_VERSION) return;
     db.transaction(() => {
       for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);

@@ -13,13 +13,22 @@ export const useProgressStore = defineStore('progress', () => {
   /** Every lab the person has touched, as the overview shows it. */
   const labs = shallowRef<LabProgress[]>([]);
   const problem = ref<string | null>(null);
+  /** What happened to the store as it opened (a damaged file set aside), until the person dismisses it. */
+  const notice = ref<string | null>(null);
+  let dismissed: string | null = null;
   /** The last autosave that failed, and why. */
   const saveError = ref<string | null>(null);
 
-  function show(overview: { labs: LabProgress[]; problem: string | null }): void {
+  function show(overview: { labs: LabProgress[]; problem: string | null; notice: string | null }): void {
     labs.value = overview.labs;
     statuses.value = Object.fromEntries(overview.labs.map((l) => [l.labId, l.status]));
     problem.value = overview.problem;
+    notice.value = overview.notice === dismissed ? null : overview.notice;
+  }
+
+  function dismissNotice(): void {
+    dismissed = notice.value;
+    notice.value = null;
   }
 
   async function refresh(): Promise<void> {
@@ -59,5 +68,5 @@ export const useProgressStore = defineStore('progress', () => {
     show(await useApi().call('progress.import', { file }));
   }
 
-  return { statuses, labs, problem, saveError, refresh, lab, saveCode, exportFile, importFile };
+  return { statuses, labs, problem, notice, dismissNotice, saveError, refresh, lab, saveCode, exportFile, importFile };
 });
