@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -109,6 +109,43 @@ describe('a catalog with broken labs', () => {
     expect((await new LabCatalog(dir).get('02-drawn')).diagrams).toEqual({ 'ring.svg': svg });
     // The real lab 07 draws its ring.
     expect(Object.keys((await new LabCatalog(realLabs).get('07-autoinit-playback')).diagrams)).toEqual(['ring.svg']);
+  });
+
+  it('refuses a disk image outside the lab folder or behind a link, and a lab folder that is a link; the rest loads', async () => {
+    const image = Buffer.alloc(1_474_560);
+    writeFileSync(join(dir, 'outside.img'), image);
+    const withImage = (id: string, path: string) => {
+      copyLab(id);
+      const yaml = readFileSync(join(lab(id), 'scenario.yaml'), 'utf8').replace('    name: fdc0\n', `    name: fdc0\n    image: ${path}\n`);
+      writeFileSync(join(lab(id), 'scenario.yaml'), yaml);
+    };
+    withImage('02-climbs', '../outside.img');
+    withImage('03-linked', 'disk.img');
+    symlinkSync(join(dir, 'outside.img'), join(lab('03-linked'), 'disk.img'));
+    withImage('04-own', 'disk.img');
+    writeFileSync(join(lab('04-own'), 'disk.img'), image);
+    copyLab('real-05');
+    symlinkSync(lab('real-05'), join(dir, '05-elsewhere'));
+    const { labs, problems } = await new LabCatalog(dir).list();
+    expect(labs.map((l) => l.id)).toEqual(['01-good', '04-own']);
+    expect(problems).toEqual([
+      expect.objectContaining({ file: 'labs/05-elsewhere', message: expect.stringMatching(/is a symbolic link; a lab must be a folder inside labs\//) }),
+      expect.objectContaining({ file: 'labs/02-climbs/scenario.yaml', path: 'devices[0].image', message: "the disk image ../outside.img is outside the lab's folder; a lab's files stay in its folder" }),
+      expect.objectContaining({ file: 'labs/03-linked/scenario.yaml', path: 'devices[0].image', message: expect.stringMatching(/is a symbolic link/) }),
+    ]);
+    // A run of it is refused the same way, before anything is read.
+    await expect(new LabCatalog(dir).runInputs('02-climbs')).rejects.toThrow(/outside the lab's folder/);
+    expect((await new LabCatalog(dir).runInputs('04-own')).images.fdc0).toHaveLength(1_474_560);
+  });
+
+  it('refuses a 100 MB instructions file by its size, without reading it; the rest loads', async () => {
+    copyLab('02-huge-100');
+    const path = join(lab('02-huge-100'), 'instructions.md');
+    writeFileSync(path, '');
+    truncateSync(path, 100 * 1024 * 1024); // sparse: 100 MB that take no disk
+    const { labs, problems } = await new LabCatalog(dir).list();
+    expect(labs.map((l) => l.id)).toEqual(['01-good']);
+    expect(problems).toEqual([expect.objectContaining({ file: 'labs/02-huge-100/instructions.md', message: `is 104857600 bytes; a lab file may be at most ${MAX_LAB_FILE_BYTES} bytes` })]);
   });
 
   it('refuses an oversized file without reading it', async () => {

@@ -1,10 +1,10 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { type CatalogProblem, type LabDetail, LabId, LabManifest, type LabSummary } from '../../shared/lab';
 import { Scenario } from '../../shared/scenario';
-import { loadScenarioFile } from './scenarioFile';
+import { confinementProblem, loadScenarioFile } from './scenarioFile';
 import { formatPath } from '../../shared/schemaError';
 
 // The catalog is the `labs/` folder: each lab is `labs/<id>/` with lab.yaml,
@@ -46,6 +46,10 @@ export class LabCatalog {
   async list(): Promise<{ labs: LabSummary[]; problems: CatalogProblem[] }> {
     const labs: LabSummary[] = [];
     const problems: CatalogProblem[] = [];
+    // A lab is a folder of its own: a link to one elsewhere on the disk is not taken.
+    for (const e of await readdir(this.labsDir, { withFileTypes: true })) {
+      if (e.isSymbolicLink() && LabId.safeParse(e.name).success) problems.push({ lab: e.name, file: `labs/${e.name}`, path: '', message: 'is a symbolic link; a lab must be a folder inside labs/, not a link to one' });
+    }
     for (const id of await this.labIds()) {
       try {
         labs.push((await this.load(id)).summary);
@@ -68,7 +72,7 @@ export class LabCatalog {
   async runInputs(id: string): Promise<{ scenario: Scenario; images: Record<string, Uint8Array>; files: Record<string, string> }> {
     if (!LabId.safeParse(id).success || !(await this.labIds()).includes(id)) throw new LabNotFoundError(id);
     await this.load(id); // a broken lab is refused with its problems
-    const { scenario, images } = await loadScenarioFile(join(this.labsDir, id, 'scenario.yaml'));
+    const { scenario, images } = await loadScenarioFile(join(this.labsDir, id, 'scenario.yaml'), { confineTo: join(this.labsDir, id) });
     const files = Object.fromEntries(Object.entries(await this.helpers(id)).map(([name, text]) => [`./${name.replace(/\.ts$/, '')}`, text]));
     return { scenario, images: Object.fromEntries(images), files };
   }
@@ -138,7 +142,13 @@ export class LabCatalog {
       if (text !== undefined) files[name] = text;
     }
     const manifest = files['lab.yaml'] === undefined ? undefined : parseFile(id, 'lab.yaml', files['lab.yaml'], LabManifest, problems);
-    if (files['scenario.yaml'] !== undefined) parseFile(id, 'scenario.yaml', files['scenario.yaml'], Scenario, problems);
+    const scenario = files['scenario.yaml'] === undefined ? undefined : parseFile(id, 'scenario.yaml', files['scenario.yaml'], Scenario, problems);
+    // Disk images are named by path: they must be the lab's own files.
+    for (const [i, device] of (scenario?.devices ?? []).entries()) {
+      if (device.type !== 'floppy' || device.image === undefined) continue;
+      const problem = await confinementProblem(join(this.labsDir, id), resolve(this.labsDir, id, device.image), device.image);
+      if (problem !== null) problems.push({ lab: id, file: `labs/${id}/scenario.yaml`, path: `devices[${i}].image`, message: problem });
+    }
     if (problems.length > 0 || manifest === undefined) throw new CatalogError(problems);
     return {
       manifest,

@@ -1,5 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { describeProblem, problemsFromZod, type SchemaProblem } from '../../shared/schemaError';
 import { deviceName, Scenario } from '../../shared/scenario';
@@ -39,7 +39,24 @@ export function parseScenarioText(text: string, file: string): Scenario {
   return parsed.data;
 }
 
-export async function loadScenarioFile(path: string): Promise<LoadedScenario> {
+export interface LoadOptions {
+  /**
+   * Disk images must be plain files inside this folder (a lab pack's own): a path that climbs
+   * out (`../`) or a link is refused. The CLI's own scenarios may name images anywhere.
+   */
+  confineTo?: string;
+}
+
+/** Why the file at `path` (named `as` in the scenario) may not be used by a lab in `folder`, or null. */
+export async function confinementProblem(folder: string, path: string, as: string): Promise<string | null> {
+  const inside = relative(folder, path);
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) return `the disk image ${as} is outside the lab's folder; a lab's files stay in its folder`;
+  const link = await lstat(path).catch(() => null);
+  if (link?.isSymbolicLink()) return `the disk image ${as} is a symbolic link; a lab's files must be plain files in its folder`;
+  return null;
+}
+
+export async function loadScenarioFile(path: string, options: LoadOptions = {}): Promise<LoadedScenario> {
   const fail = (message: string, at = ''): never => {
     throw new ScenarioFileError([{ file: path, path: at, message }]);
   };
@@ -51,6 +68,10 @@ export async function loadScenarioFile(path: string): Promise<LoadedScenario> {
   for (const [i, device] of scenario.devices.entries()) {
     if (device.type !== 'floppy' || device.image === undefined) continue;
     const imagePath = resolve(dirname(path), device.image);
+    if (options.confineTo !== undefined) {
+      const problem = await confinementProblem(options.confineTo, imagePath, device.image);
+      if (problem !== null) fail(problem, `devices[${i}].image`);
+    }
     const image = await readFile(imagePath).catch(() => fail(`cannot read the disk image ${imagePath}`, `devices[${i}].image`));
     if (image.length !== FLOPPY_IMAGE_BYTES) fail(`the disk image is ${image.length} bytes; a 1.44 MB disk image is ${FLOPPY_IMAGE_BYTES}`, `devices[${i}].image`);
     images.set(deviceName(device, i), new Uint8Array(image));
