@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -61,8 +61,19 @@ describe('the web host', () => {
     rmSync(rendererDir, { recursive: true, force: true });
   });
 
-  it('prints a loopback URL with a long random token', () => {
+  it('prints a loopback URL with a long random token, a new one at every start, and listens on loopback only', async () => {
     expect(host.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${host.port}/\\?token=[A-Za-z0-9_-]{32}$`));
+    const second = await startWebHost({ rendererDir, handlers: services.handlers, port: 0 });
+    try {
+      expect(second.token).not.toBe(host.token);
+      // The socket is bound to 127.0.0.1: another address of this machine does not answer.
+      const others = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && !i.internal);
+      for (const address of others) {
+        await expect(new Promise((resolve, reject) => request({ host: address!.address, port: second.port, path: '/' }, resolve).on('error', reject).end())).rejects.toThrow(/ECONNREFUSED/);
+      }
+    } finally {
+      await second.close();
+    }
   });
 
   it('serves the renderer with a strict Content-Security-Policy', async () => {
