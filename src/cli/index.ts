@@ -18,6 +18,7 @@ const commands: Record<string, Command> = {
   check: lazy('grade a driver against a lab on several seeds: <lab-id> <driver.ts | folder> [--json] [--seeds N] [--junit <file>] [--record]', async () => (await import('./check')).checkCommand.run),
   rules: lazy('list the verifier rules: what each finding means and the bug check it raises [--json]', async () => (await import('./rules')).rulesCommand.run),
   bench: lazy('run the benchmarks (--json: one JSON object as the last line)', async () => (await import('./bench')).runBench),
+  soak: lazy('run the labs\' reference solutions in a loop and watch memory for leaks [--minutes N] [--json]', async () => (await import('./soak')).runSoak),
 };
 
 const usage = () =>

@@ -54,18 +54,35 @@ export class RunManager {
 
   /** Gets workers ready, so that the first Run starts at once; they rehearse `labId` when given. */
   async prepare(labId?: string): Promise<void> {
-    if (labId !== undefined) this.pool.rehearsal = await this.catalog.rehearsal(labId).catch(() => this.pool.rehearsal);
+    if (labId !== undefined) {
+      this.openLab ??= labId;
+      await this.rehearse(labId);
+    }
     if (existsSync(this.pool.workerPath)) this.pool.prepare();
   }
 
+  /** The lab open last: what spares made from now on rehearse. */
+  private openLab: string | undefined;
+
   /**
    * prepare(), once the window has settled: a worker warming up takes a core for a second or
-   * two, which a page still loading its editor would feel on a small machine.
+   * two, which a page still loading its editor would feel on a small machine. Later calls
+   * (another lab opened) change only what the next spares rehearse.
    */
   prepareSoon(labId?: string, delayMs = 2000): void {
-    if (this.preparing !== null) return;
-    this.preparing = setTimeout(() => void this.prepare(labId), delayMs);
+    if (labId !== undefined) this.openLab = labId;
+    if (this.preparing !== null) {
+      if (labId !== undefined) void this.rehearse(labId);
+      return;
+    }
+    this.preparing = setTimeout(() => void this.prepare(this.openLab), delayMs);
     this.preparing.unref();
+  }
+
+  /** Spares made from now on rehearse `labId`, unless another lab has been opened meanwhile. */
+  private async rehearse(labId: string): Promise<void> {
+    const rehearsal = await this.catalog.rehearsal(labId).catch(() => null);
+    if (rehearsal !== null && this.openLab === labId) this.pool.rehearsal = rehearsal;
   }
 
   /** Runs going now (a finished run whose trace is still open does not count). */
