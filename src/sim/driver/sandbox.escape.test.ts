@@ -1,11 +1,28 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type RunnerTask, type RunnerTestFile } from 'vitest';
 import { parse } from 'yaml';
 import type { RunResult } from '../../shared/runResult';
 import { Scenario } from '../../shared/scenario';
 import { ruleOf } from '../verifier/rules';
 import { BUGCHECK } from '../kernel/bugCheck';
 import { runScenario, type Session } from '../run/session';
+import {
+  CUMULATIVE_ALLOCATIONS,
+  DEEP_NESTINGS,
+  DEEP_RECURSIONS,
+  ESCAPE_CORPUS,
+  ESCAPE_LIMITS,
+  ESCAPE_SCENARIO,
+  type EscapeCase,
+  FOREIGN_MODULES,
+  HOST_CANARY_GLOBAL,
+  HOST_CANARY_SECRET,
+  HOST_GLOBAL_NAMES,
+  HOSTILE_RETURN_VALUES,
+  HOSTILE_WDK_CALLS,
+  THROWN_VALUES,
+  TOP_LEVEL_THROWS,
+} from './escapeCorpus';
 import { SandboxLoadError, type SandboxLimits } from './sandbox';
 
 // Escape and denial attempts (DESIGN.md, "The sandbox"): the driver is untrusted code. Each
@@ -13,17 +30,18 @@ import { SandboxLoadError, type SandboxLimits } from './sandbox';
 // finding, a problem, or the driver's own caught error), never in an exception escaping
 // runScenario, a hang, or anything of the host reachable or changed. After every case the
 // host is checked: a canary global the guest must never read, `process`, the built-in
-// prototypes and the globals a driver would like to replace.
+// prototypes and the globals a driver would like to replace. The drivers are the corpus's
+// (escapeCorpus.ts), looked up here by name; sandboxPool.test.ts runs the same ones in the
+// app's worker pool.
 
 // Teaching mode: a misuse is a finding and the run goes on, so each case shows how far it got.
-const scenario = Scenario.parse({ title: 'escape corpus', devices: [{ type: 'floppy' }], workload: [], checks: [{ kind: 'no-violations' }], verifier: 'teaching' });
+const scenario = Scenario.parse(ESCAPE_SCENARIO);
 
 /** What a finding says happened, without the rule's advice that follows it. */
 const detailOf = (v: { rule: string; message: string }): string => v.message.slice(0, v.message.length - ruleOf(v.rule).advice.length - 2);
 
-const MiB = 1024 * 1024;
 /** Small budgets keep each case fast: ~200 ticks is a few ms of bytecode. */
-const LIMITS: SandboxLimits = { memoryBytes: 64 * MiB, stackBytes: 256 * 1024, watchdogTicks: 200 };
+const LIMITS: SandboxLimits = ESCAPE_LIMITS;
 
 interface RunOptions {
   limits?: Partial<SandboxLimits>;
@@ -31,7 +49,34 @@ interface RunOptions {
   files?: Map<string, string>;
 }
 
-const SECRET = 'host-canary-5e1f0c9a';
+const SECRET = HOST_CANARY_SECRET;
+
+/** Corpus cases looked up so far: after a full run of this file, every case has been. */
+const used = new Set<string>();
+
+/** The corpus case of that name. */
+function corpusCase(name: string): EscapeCase {
+  const found = ESCAPE_CORPUS.find((c) => c.name === name);
+  if (!found) throw new Error(`no case "${name}" in the escape corpus`);
+  used.add(name);
+  return found;
+}
+
+/** The source of the corpus case of that name. */
+const sourceOf = (name: string): string => corpusCase(name).source;
+
+/** The options the corpus gives the case of that name (its helper files, limits and seed). */
+function optionsOf(name: string): RunOptions {
+  const c = corpusCase(name);
+  return {
+    ...(c.files ? { files: new Map(Object.entries(c.files)) } : {}),
+    ...(c.limits ? { limits: c.limits } : {}),
+    ...(c.seed !== undefined ? { seed: c.seed } : {}),
+  };
+}
+
+/** Runs the corpus case of that name with the corpus's options. */
+const runCase = (name: string): Promise<Session> => run(sourceOf(name), optionsOf(name));
 
 async function run(source: string, options: RunOptions = {}): Promise<Session> {
   const session = await runScenario({ scenario, source, file: 'driver.ts', seed: options.seed ?? 1, limits: { ...LIMITS, ...options.limits }, files: options.files });
@@ -54,37 +99,6 @@ function lineOf(source: string, marker: string): number {
   if (index < 0) throw new Error(`marker ${marker} not in source`);
   return index + 1;
 }
-
-const entry = (body: string) => `export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {\n${body}\nreturn STATUS_SUCCESS;\n}\n`;
-
-/** A driver that attaches, and at IRP_MN_START_DEVICE runs `body` with `Device`, `Irp`, `Pdo` and `adapter()` in scope. */
-const atStart = (body: string) => `
-export function DriverEntry(DriverObject: DRIVER_OBJECT, RegistryPath: string): NTSTATUS {
-  DriverObject.DriverExtension.AddDevice = AddDevice;
-  DriverObject.MajorFunction[IRP_MJ_PNP] = DispatchPnp;
-  return STATUS_SUCCESS;
-}
-function AddDevice(DriverObject: DRIVER_OBJECT, Pdo: DEVICE_OBJECT): NTSTATUS {
-  const fdo = ref<DEVICE_OBJECT | null>(null);
-  IoCreateDevice(DriverObject, 0, null, FILE_DEVICE_DISK, 0, false, fdo);
-  IoAttachDeviceToDeviceStack(fdo.value!, Pdo);
-  fdo.value!.DeviceExtension = Pdo;
-  fdo.value!.Flags &= ~DO_DEVICE_INITIALIZING;
-  return STATUS_SUCCESS;
-}
-function DispatchPnp(Device: DEVICE_OBJECT, Irp: IRP): NTSTATUS {
-  if (IoGetCurrentIrpStackLocation(Irp).MinorFunction === IRP_MN_START_DEVICE) {
-    const Pdo = Device.DeviceExtension as DEVICE_OBJECT;
-    const adapter = () => IoGetDmaAdapter(Pdo, { Version: DEVICE_DESCRIPTION_VERSION, Master: false, ScatterGather: false, DemandMode: false, AutoInitialize: false,
-      Dma32BitAddresses: false, IgnoreCount: false, Reserved1: false, Dma64BitAddresses: false, BusNumber: 0, DmaChannel: 2, InterfaceType: Isa,
-      DmaWidth: Width8Bits, DmaSpeed: Compatible, MaximumLength: 9216, DmaPort: 0 }, ref(0));
-    ${body}
-  }
-  Irp.IoStatus.Status = STATUS_SUCCESS;
-  IoCompleteRequest(Irp, IO_NO_INCREMENT);
-  return STATUS_SUCCESS;
-}
-`;
 
 // ---- The host's side: a canary the guest must never read, and what must stay as it is --------
 
@@ -122,7 +136,7 @@ const PLANTED = ['pwned', 'polluted', 'hijacked', 'escaped', 'IoCompleteRequest'
 function expectHostIntact(): void {
   const g = globalThis as Record<string, unknown>;
   expect(canaryReads).toBe(0);
-  expect(Object.getOwnPropertyDescriptor(globalThis, '__hostCanary')?.get).toBe(canaryGetter);
+  expect(Object.getOwnPropertyDescriptor(globalThis, HOST_CANARY_GLOBAL)?.get).toBe(canaryGetter);
   expect(g.process).toBe(host.process);
   expect(process.pid).toBe(host.pid);
   expect(process.exit).toBe(host.exit);
@@ -145,9 +159,10 @@ function expectHostIntact(): void {
 
 const timings: [string, number][] = [];
 let started = 0;
+let file: RunnerTestFile | undefined;
 
 beforeAll(() => {
-  Object.defineProperty(globalThis, '__hostCanary', { get: canaryGetter, configurable: true, enumerable: false });
+  Object.defineProperty(globalThis, HOST_CANARY_GLOBAL, { get: canaryGetter, configurable: true, enumerable: false });
   for (const [, proto] of prototypes) host.protoNames.set(proto, Object.getOwnPropertyNames(proto));
 });
 beforeEach(() => {
@@ -155,10 +170,16 @@ beforeEach(() => {
 });
 afterEach((context) => {
   timings.push([context.task.name, performance.now() - started]);
+  file = context.task.file;
   expectHostIntact();
 });
 afterAll(() => {
-  delete (globalThis as Record<string, unknown>).__hostCanary;
+  delete (globalThis as Record<string, unknown>)[HOST_CANARY_GLOBAL];
+  // Every driver of the corpus is one this file runs (checked when the whole file ran and passed).
+  const tests = (t: RunnerTask): RunnerTask[] => (t.type === 'suite' ? t.tasks.flatMap(tests) : [t]);
+  if (file && file.tasks.flatMap(tests).every((t) => t.mode === 'run' && t.result?.state === 'pass')) {
+    expect(ESCAPE_CORPUS.map((c) => c.name).filter((name) => !used.has(name)), 'corpus cases this file never ran').toEqual([]);
+  }
   const total = timings.reduce((n, [, ms]) => n + ms, 0);
   console.log(`sandbox escape corpus: ${timings.length} cases in ${(total / 1000).toFixed(1)} s\n${timings.map(([name, ms]) => `  ${ms.toFixed(0).padStart(6)} ms  ${name}`).join('\n')}`);
 });
@@ -168,22 +189,8 @@ const CASE_MS = 5_000;
 
 describe('sandbox escape and denial corpus', () => {
   it('host globals (process, require, module, global, the canary) are not reachable', async () => {
-    const names = ['process', 'global', 'Buffer', 'setImmediate', 'fetch', 'WebAssembly', 'performance', 'crypto', 'navigator', 'window', 'std', 'os', 'print', 'scriptArgs', '__hostCanary', '__enter', '__load', 'host', 'rich', 'abi'];
-    const s = await run(
-      entry(`
-      const names = ${JSON.stringify(names)};
-      const g = globalThis as any;
-      DbgPrint(names.map((n) => n + '=' + typeof g[n]).join(' '));
-      DbgPrint('own=' + Object.getOwnPropertyNames(globalThis).filter((n) => names.includes(n)).join(','));
-      DbgPrint('canary=' + String(g.__hostCanary) + ' ' + ('__hostCanary' in globalThis));
-      // The driver's own CommonJS shims: require loads only lab files, module is its own.
-      DbgPrint('require=' + typeof require + ' module=' + typeof module + ' exports=' + (module.exports === exports));
-      try { require('fs'); DbgPrint('fs loaded'); } catch (e) { DbgPrint('require fs: ' + e); }
-      try { require('node:child_process'); DbgPrint('child_process loaded'); } catch (e) { DbgPrint('require child_process: ' + e); }
-      DbgPrint('via require=' + require.constructor('return typeof process')() + ' via module=' + module.constructor.constructor('return typeof require')());
-      g.escaped = true;
-    `),
-    );
+    const names = HOST_GLOBAL_NAMES;
+    const s = await runCase('host globals');
     const c = s.result.console;
     expect(c[0]).toBe(names.map((n) => `${n}=undefined`).join(' '));
     expect(c[1]).toBe('own=');
@@ -196,33 +203,19 @@ describe('sandbox escape and denial corpus', () => {
   });
 
   it("static imports of 'fs' and 'node:child_process' fail to load; only the lab's own files import", async () => {
-    for (const mod of ['fs', 'node:child_process', 'node:worker_threads', '../../../package.json', './helper/../../secret']) {
-      const source = `import * as m from '${mod}';\nexport function DriverEntry() { DbgPrint(typeof m); return STATUS_SUCCESS; }\n`;
-      const attempt = runScenario({ scenario, source, file: 'driver.ts', seed: 1, limits: LIMITS, files: new Map([['./helper', 'export const answer = 42;']]) });
+    for (const mod of FOREIGN_MODULES) {
+      const name = `static import: ${mod}`;
+      const attempt = runScenario({ scenario, source: sourceOf(name), file: 'driver.ts', seed: 1, limits: LIMITS, files: optionsOf(name).files });
       await expect(attempt).rejects.toBeInstanceOf(SandboxLoadError);
       await expect(attempt).rejects.toThrow(`Cannot find module '${mod}': a driver can import only its own lab files`);
     }
     // The control: the lab's own file does import.
-    const s = await run(`import { answer } from './helper';\nexport function DriverEntry() { DbgPrint('answer ' + answer); return STATUS_SUCCESS; }\n`, {
-      files: new Map([['./helper', 'export const answer = 42;']]),
-    });
+    const s = await runCase("static import of the lab's own file");
     expect(s.result.console).toEqual(['answer 42']);
   });
 
   it('import() never reaches the host: the promise only rejects, and no job runs during the run', async () => {
-    const s = await run(`
-export async function DriverEntry(): Promise<NTSTATUS> {
-  const native = (0, eval)("import('fs')");
-  native.then((m: unknown) => DbgPrint('native loaded ' + typeof m), (e: unknown) => DbgPrint('native rejected ' + e));
-  try {
-    const m = await import('node:child_process');
-    DbgPrint('loaded ' + typeof m);
-  } catch (e) {
-    DbgPrint('rejected ' + e);
-  }
-  return STATUS_SUCCESS;
-}
-`);
+    const s = await runCase('dynamic import');
     // An async DriverEntry answers a promise, which is no NTSTATUS.
     expect(s.result.checks.find((c) => c.id === 'run')?.message).toContain('DriverEntry returned 0xFFFFFFFF');
     expect(s.result.console).toEqual([]);
@@ -234,96 +227,34 @@ export async function DriverEntry(): Promise<NTSTATUS> {
   });
 
   it('the Function constructor through this.constructor.constructor sees only the guest', async () => {
-    const s = await run(
-      entry(`
-      const probe = { grab(this: any) { return this.constructor.constructor; } };
-      const viaThis = probe.grab();
-      const viaGlobal = (globalThis as any).constructor.constructor;
-      const viaDriverObject = (DriverObject as any).constructor.constructor;
-      const viaRegistryPath = (RegistryPath as any).constructor.constructor;
-      for (const F of [viaThis, viaGlobal, viaDriverObject, viaRegistryPath]) {
-        DbgPrint([F('return typeof process')(), F('return typeof require')(), F('return typeof globalThis.__hostCanary')(), F('return this')() === globalThis].join(' '));
-      }
-    `),
-    );
+    const s = await runCase('Function constructor through this.constructor.constructor');
     expect(s.result.console).toEqual(Array(4).fill('undefined undefined undefined true'));
   });
 
   it('the Function constructor through an arrow function sees only the guest', async () => {
-    const s = await run(
-      entry(`
-      const F = (() => 0).constructor as FunctionConstructor;
-      DbgPrint(F('return typeof process + " " + typeof global + " " + typeof Buffer')());
-      DbgPrint(String(F('try { return process.mainModule.require("child_process").execSync("id").toString(); } catch (e) { return "blocked: " + e.name; }')()));
-    `),
-    );
+    const s = await runCase('Function constructor through an arrow function');
     expect(s.result.console).toEqual(['undefined undefined undefined', 'blocked: ReferenceError']);
   });
 
   it("the Function constructor through the host's WDK functions and the host's errors answers \"undefined\"", async () => {
-    const s = await run(
-      entry(`
-      DbgPrint((DbgPrint as any).constructor('return typeof process')());
-      DbgPrint((IoGetDmaAdapter as any).constructor('return typeof process')());
-      DbgPrint((READ_PORT_UCHAR as any).constructor.constructor('return typeof require')());
-      DbgPrint((ref as any).constructor('return typeof globalThis.__hostCanary')());
-      // A routine the host refuses throws an error the host made: its constructor is the guest's too.
-      const dpc = {} as KDPC;
-      KeInitializeDpc(dpc, () => { KeBugCheckEx(0xE2, 1, 2, 3, 4); }, null);
-      const old = ref(0);
-      KeRaiseIrql(DISPATCH_LEVEL, old);
-      KeInsertQueueDpc(dpc, null, null);
-      try { KeLowerIrql(old.value); } catch (e) { (globalThis as any).pwned = (e as any).constructor.constructor('return typeof process')(); }
-    `),
-    );
+    const s = await runCase("Function constructor through the host's WDK functions and errors");
     expect(s.result.console).toEqual(['undefined', 'undefined', 'undefined', 'undefined']);
     expect(s.result.bugcheck?.name).toBe('MANUALLY_INITIATED_CRASH');
     expect(s.result.bugcheck?.parameters).toEqual([1, 2, 3, 4]);
   });
 
   it('async function, generator and async generator constructors see only the guest', async () => {
-    const s = await run(
-      entry(`
-      const g = globalThis as any;
-      const AsyncFunction = (async () => 0).constructor as any;
-      const GeneratorFunction = (function* () { yield 0; }).constructor as any;
-      const AsyncGeneratorFunction = (async function* () { yield 0; }).constructor as any;
-      AsyncFunction('globalThis.r1 = typeof process + "/" + typeof require')();
-      const gen = GeneratorFunction('yield typeof process; yield typeof globalThis.__hostCanary')();
-      AsyncGeneratorFunction('globalThis.r3 = typeof process; yield 1')().next();
-      DbgPrint([g.r1, gen.next().value, gen.next().value, g.r3].join(' '));
-    `),
-    );
+    const s = await runCase('async function, generator and async generator constructors');
     expect(s.result.console).toEqual(['undefined/undefined undefined undefined undefined']);
   });
 
   it('eval, direct and indirect, sees only the guest', async () => {
-    const s = await run(
-      entry(`
-      DbgPrint([eval('typeof process'), (0, eval)('typeof require'), (0, eval)('typeof module'), (0, eval)('typeof globalThis.__hostCanary'), (0, eval)('this') === globalThis].join(' '));
-      DbgPrint(String((0, eval)('new Function("return typeof process")()')));
-    `),
-    );
+    const s = await runCase('eval, direct and indirect');
     expect(s.result.console).toEqual(['undefined undefined undefined undefined true', 'undefined']);
   });
 
   it("prototype pollution changes the driver's own world only, and the next run is clean", async () => {
-    const s = await run(
-      atStart(`
-      const O = Object.prototype as any;
-      O.polluted = 'yes';
-      O.toJSON = function () { return null; }; // every JSON.stringify in the guest now answers "null"
-      Object.defineProperty(O, 'then', { get() { return (r: any) => r('thenable'); }, configurable: true });
-      (Array.prototype as any).map = function () { return ['polluted']; };
-      (Array.prototype as any).push = function () { throw new Error('no push'); };
-      (Function.prototype as any).toString = function () { return 'pwned'; };
-      (Function.prototype as any).call = function () { return 'pwned'; };
-      (String.prototype as any).slice = function () { return 'sliced'; };
-      (JSON as any).parse = function () { return { id: 1, mapRegisters: 1e9 }; };
-      const a = adapter();
-      DbgPrint('adapter %s', String(a));
-    `),
-    );
+    const s = await runCase('prototype pollution');
     // IoGetDmaAdapter's description reached the host as the JSON "null": a finding, not a crash.
     expect(s.result.violations.map(detailOf)).toContain('IoGetDmaAdapter: DeviceDescription is not a DEVICE_DESCRIPTION');
     expect(s.hal.adapters.size).toBe(0);
@@ -337,34 +268,17 @@ export async function DriverEntry(): Promise<NTSTATUS> {
   });
 
   it('timers and the job queue are absent or inert', async () => {
-    const s = await run(
-      entry(`
-      const g = globalThis as any;
-      DbgPrint(['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'queueMicrotask', 'requestAnimationFrame', 'MessageChannel'].map((n) => typeof g[n]).join(' '));
-      Promise.resolve().then(() => DbgPrint('a job ran'));
-      (async () => { await null; DbgPrint('an await resumed'); })();
-    `),
-    );
+    const s = await runCase('timers and the job queue');
     expect(s.result.console).toEqual([Array(7).fill('undefined').join(' ')]);
   });
 
   it('Atomics, SharedArrayBuffer, WeakRef and FinalizationRegistry are absent', async () => {
-    const s = await run(
-      entry(`
-      const g = globalThis as any;
-      DbgPrint(['Atomics', 'SharedArrayBuffer', 'WeakRef', 'FinalizationRegistry'].map((n) => n + '=' + typeof g[n]).join(' '));
-      try { g.Atomics.wait(new Int32Array(4), 0, 0, 1e9); DbgPrint('waited'); } catch (e) { DbgPrint('wait: ' + (e as Error).name); }
-    `),
-    );
+    const s = await runCase('Atomics, SharedArrayBuffer, WeakRef and FinalizationRegistry');
     expect(s.result.console).toEqual(['Atomics=undefined SharedArrayBuffer=undefined WeakRef=undefined FinalizationRegistry=undefined', 'wait: TypeError']);
   });
 
   it('Date.now() and Math.random() are deterministic, and the real clock is not reachable', async () => {
-    const source = entry(`
-      const RealDate = Object.getPrototypeOf(Date);
-      DbgPrint([Date.now(), new Date().getTime(), Date(), Math.random(), Math.random(), Math.random()].join(' '));
-      DbgPrint([RealDate === Function.prototype, Date.prototype.constructor === Date, Object.getPrototypeOf(Date.prototype).constructor === Object, new Date() instanceof Date, new Date(2020, 0, 2).getDate()].join(' '));
-    `);
+    const source = sourceOf('the clock and Math.random');
     const a = await run(source, { seed: 7 });
     const b = await run(source, { seed: 7 });
     const c = await run(source, { seed: 8 });
@@ -376,13 +290,7 @@ export async function DriverEntry(): Promise<NTSTATUS> {
   });
 
   it('an infinite loop in DriverEntry is bug check 0x133 at the same line with the same parameters, every run', async () => {
-    const source = `export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
-  let i = 0;
-  while (true) {
-    i++; // LOOP
-  }
-}
-`;
+    const source = sourceOf('infinite loop in DriverEntry');
     const t = performance.now();
     const a = await run(source);
     const b = await run(source);
@@ -394,29 +302,12 @@ export async function DriverEntry(): Promise<NTSTATUS> {
   });
 
   it('an infinite loop in a nested call, and in a routine the kernel runs nested (a DPC), is stopped at its line', async () => {
-    const helpers = `function inner(n: number): number {
-  for (;;) n = (n * 31) % 1009; // INNER
-}
-function middle(n: number): number { return inner(n) + 1; }
-export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS { return middle(3); }
-`;
+    const helpers = sourceOf('infinite loop in a nested call');
     const a = await run(helpers);
     expect(a.result.bugcheck).toMatchObject({ code: BUGCHECK.DPC_WATCHDOG_VIOLATION, line: lineOf(helpers, '// INNER') });
     expect((await run(helpers)).result.bugcheck).toEqual(a.result.bugcheck);
 
-    const dpc = `function Deferred(Dpc: KDPC): void {
-  for (;;) {} // DPC LOOP
-}
-export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
-  const dpc = {} as KDPC;
-  KeInitializeDpc(dpc, Deferred, null);
-  const old = ref(0);
-  KeRaiseIrql(DISPATCH_LEVEL, old);
-  KeInsertQueueDpc(dpc, null, null);
-  KeLowerIrql(old.value); // the DPC runs here
-  return STATUS_SUCCESS;
-}
-`;
+    const dpc = sourceOf('infinite loop in a DPC');
     const b = await run(dpc);
     expect(b.result.bugcheck).toMatchObject({ code: BUGCHECK.DPC_WATCHDOG_VIOLATION, line: lineOf(dpc, '// DPC LOOP') });
     expect(b.result.stats.dpcs).toBe(1);
@@ -424,26 +315,11 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
 
   it("a driver that catches the bug check's exception and loops again is still stopped", async () => {
     // The watchdog's interrupt cannot be caught at all.
-    const plain = entry(`for (;;) { try { for (;;) {} } catch (e) { DbgPrint('caught ' + e); } }`);
+    const plain = sourceOf('loop again after catching the watchdog');
     expect((await run(plain)).result.bugcheck?.code).toBe(BUGCHECK.DPC_WATCHDOG_VIOLATION);
 
     // A nested routine's bug check reaches the outer routine as an exception it can catch; looping then is stopped at once.
-    const nested = `function Deferred(Dpc: KDPC): void {
-  for (;;) {} // FIRST
-}
-export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
-  const dpc = {} as KDPC;
-  KeInitializeDpc(dpc, Deferred, null);
-  const old = ref(0);
-  KeRaiseIrql(DISPATCH_LEVEL, old);
-  KeInsertQueueDpc(dpc, null, null);
-  try { KeLowerIrql(old.value); } catch (e) {
-    (globalThis as any).caught = String(e);
-    for (;;) { try { DbgPrint('still running'); } catch {} } // AGAIN
-  }
-  return STATUS_SUCCESS;
-}
-`;
+    const nested = sourceOf("loop again after catching a nested routine's bug check");
     const t = performance.now();
     const s = await run(nested);
     expect(performance.now() - t).toBeLessThan(CASE_MS);
@@ -451,40 +327,25 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
     expect(s.result.console).toEqual([]);
 
     // KeBugCheckEx caught, then a loop: the driver's own bug check stands.
-    const own = entry(`try { KeBugCheckEx(0xDEAD, 1, 2, 3, 4); } catch { for (;;) {} }`);
+    const own = sourceOf('loop after catching KeBugCheckEx');
     expect((await run(own)).result.bugcheck).toMatchObject({ code: 0xdead, parameters: [1, 2, 3, 4] });
   });
 
   it('a huge single allocation fails inside the guest (a caught error, or 0x4D), and the host stays up', async () => {
-    const s = await run(
-      entry(`
-      const tries: [string, () => unknown][] = [
-        ['array', () => new Array(1e9).fill(0)],
-        ['string', () => 'x'.repeat(2 ** 29)],
-        ['gigabyte string', () => 'x'.repeat(1 << 30)],
-        ['buffer', () => new ArrayBuffer(2 ** 31 - 1)],
-        ['typed array', () => new Float64Array(2 ** 28)],
-      ];
-      for (const [name, f] of tries) {
-        try { f(); DbgPrint(name + ' allocated'); } catch (e) { DbgPrint(name + ': ' + (e as Error).name + ': ' + (e as Error).message); }
-      }
-    `),
-    );
+    const s = await runCase('huge single allocations, caught');
     expect(s.result.console).toHaveLength(5);
     for (const line of s.result.console) expect(line).toMatch(/: (InternalError: out of memory|RangeError: .*)$/);
     expect(s.sandbox.memoryBytes()).toBeLessThan(2 * LIMITS.memoryBytes);
 
-    const uncaught = await run(entry(`const a = new Array(1e9).fill(0); DbgPrint(String(a.length));`));
+    const uncaught = await runCase('huge single allocation, uncaught');
     expect(uncaught.result.bugcheck).toMatchObject({ code: BUGCHECK.NO_PAGES_AVAILABLE, name: 'NO_PAGES_AVAILABLE' });
   });
 
   it('cumulative allocation in a loop is bug check 0x4D while the WebAssembly memory is still near the budget', async () => {
-    for (const body of [
-      `const keep: string[] = []; for (let i = 0; ; i++) keep.push('x'.repeat(1000) + i);`,
-      `const keep: unknown[] = []; for (let i = 0; ; i++) { try { keep.push({ i, s: 'y'.repeat(500) + i, a: [i, i, i] }); } catch {} }`,
-    ]) {
+    for (const [i] of CUMULATIVE_ALLOCATIONS.entries()) {
       const t = performance.now();
-      const s = await run(entry(body), { limits: { watchdogTicks: 100_000 } });
+      // The corpus raises the watchdog to 100,000 ticks for these: the memory budget is what stops them.
+      const s = await runCase(`cumulative allocation: ${i + 1}`);
       expect(performance.now() - t).toBeLessThan(CASE_MS);
       expect(s.result.bugcheck).toMatchObject({ code: BUGCHECK.NO_PAGES_AVAILABLE, name: 'NO_PAGES_AVAILABLE', line: 2 });
       // The hook sees the heap after it grew: at most one growth step past the budget, never the 2 GB an unchecked loop reaches.
@@ -495,13 +356,8 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   });
 
   it('deep recursion is 0x7F with a short message, however the recursion goes', async () => {
-    for (const source of [
-      `function down(n: number): number { return down(n + 1) + 1; }\nexport function DriverEntry(): NTSTATUS { return down(0); }\n`,
-      `const o: any = { toString() { return String(o); } };\nexport function DriverEntry(): NTSTATUS { return String(o) as any; }\n`,
-      `function viaHost(n: number): number { KeGetCurrentIrql(); return viaHost(n + 1); }\nexport function DriverEntry(): NTSTATUS { return viaHost(0); }\n`,
-      `const p: any = new Proxy({}, { get(t, k) { return p[k]; } });\nexport function DriverEntry(): NTSTATUS { return p.x; }\n`,
-    ]) {
-      const s = await run(source);
+    for (const [i] of DEEP_RECURSIONS.entries()) {
+      const s = await runCase(`deep recursion: ${i + 1}`);
       expect(s.result.bugcheck).toMatchObject({ code: BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP, name: 'UNEXPECTED_KERNEL_MODE_TRAP', parameters: [8, 0, 0, 0] });
       expect(s.result.bugcheck!.message.length).toBeLessThan(200);
       expect(JSON.stringify(s.result).length).toBeLessThan(4096);
@@ -509,23 +365,10 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   });
 
   it('throwing non-Error values out of DriverEntry is bug check 0x1E, whatever the value does when inspected', async () => {
-    const thrown = [
-      `new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getOwnPropertyDescriptor() { throw new Error('trap'); }, has() { throw new Error('trap'); } })`,
-      `{ get name() { throw new Error('name'); }, get message() { throw new Error('message'); }, get stack() { throw new Error('stack'); }, toJSON() { throw new Error('toJSON'); } }`,
-      `{ get message() { for (;;) {} } }`,
-      `{ message: 5, name: { toString() { return 'x'; } } }`,
-      `{ toString: 1, valueOf: 2, message: { toString: 1 } }`,
-      `null`,
-      `undefined`,
-      `Symbol('thrown')`,
-      `10n ** 100n`,
-      `Promise.resolve(1)`,
-      `Promise.reject(new Error('inner'))`,
-      `(() => { let a: any = []; for (let i = 0; i < 200000; i++) a = [a]; return a; })()`,
-      `{ message: 'x'.repeat(5 * 1024 * 1024) }`,
-    ];
+    const thrown = THROWN_VALUES;
     for (const value of thrown) {
-      const s = await run(`export function DriverEntry(): NTSTATUS {\n  throw ${value};\n}\n`, { limits: { watchdogTicks: 4000 } });
+      // The corpus raises the watchdog to 4,000 ticks for these.
+      const s = await runCase(`thrown from DriverEntry: ${value}`);
       const bugcheck = s.result.bugcheck;
       expect(bugcheck, value).not.toBeNull();
       expect([BUGCHECK.KMODE_EXCEPTION_NOT_HANDLED, BUGCHECK.DPC_WATCHDOG_VIOLATION, BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP], value).toContain(bugcheck!.code);
@@ -534,29 +377,20 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   });
 
   it('hostile values returned to the host become failure statuses or bug checks, never host exceptions', async () => {
-    const values = [`new Proxy({}, { get() { throw new Error('trap'); } })`, `{ valueOf() { DbgPrint('valueOf ran'); throw new Error('v'); } }`, `Symbol('s')`, `10n`, `{ valueOf() { for (;;) {} } }`];
+    const values = HOSTILE_RETURN_VALUES;
     for (const value of values) {
-      const fromEntry = await run(entry(`return (${value}) as any;`));
+      const fromEntry = await runCase(`returned from DriverEntry: ${value}`);
       expect(fromEntry.result.checks.find((c) => c.id === 'run')?.message, value).toContain('DriverEntry returned 0xFFFFFFFF');
       expect(fromEntry.result.console, value).toEqual([]); // the host never coerced it
 
-      const fromAdd = await run(entry(`DriverObject.DriverExtension.AddDevice = (() => (${value})) as any;`));
+      const fromAdd = await runCase(`returned from AddDevice: ${value}`);
       expect(fromAdd.result.checks.find((c) => c.id === 'run')?.message, value).toContain('AddDevice for floppy0 returned 0xFFFFFFFF');
 
-      const fromDispatch = await run(entry(`
-        DriverObject.DriverExtension.AddDevice = (D: DRIVER_OBJECT, Pdo: DEVICE_OBJECT) => { const f = ref<DEVICE_OBJECT | null>(null); IoCreateDevice(D, 0, null, 0, 0, false, f); IoAttachDeviceToDeviceStack(f.value!, Pdo); return STATUS_SUCCESS; };
-        DriverObject.MajorFunction[IRP_MJ_PNP] = ((d: DEVICE_OBJECT, irp: IRP) => { irp.IoStatus.Status = 0; IoCompleteRequest(irp, 0); return (${value}); }) as any;`));
+      const fromDispatch = await runCase(`returned from a dispatch routine: ${value}`);
       expect(fromDispatch.result.bugcheck, value).toBeNull();
 
       // AdapterControl's answer is coerced inside the guest: a throwing or looping valueOf is the driver's own exception or loop.
-      const fromAdapterControl = await run(
-        atStart(`
-        const a = adapter()!;
-        const old = ref(0);
-        KeRaiseIrql(DISPATCH_LEVEL, old);
-        a.DmaOperations.AllocateAdapterChannel(a, Device, 1, (() => (${value})) as any, null);
-        KeLowerIrql(old.value);`),
-      );
+      const fromAdapterControl = await runCase(`returned from AdapterControl: ${value}`);
       const r = fromAdapterControl.result;
       expect(r.bugcheck !== null || r.violations.length > 0, value).toBe(true);
     }
@@ -597,12 +431,9 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
       [`IoGetDmaAdapter({} as any, { DmaChannel: 1e300, MaximumLength: NaN, Version: Symbol() } as any, ref(0))`, 'caught'],
       [`IoGetDmaAdapter(null as any, { DmaChannel: 1e300, MaximumLength: NaN } as any, ref(0))`, 'finding'],
     ];
+    expect(rows.map(([call]) => call)).toEqual(HOSTILE_WDK_CALLS);
     for (const [call, outcome, code] of rows) {
-      const s = await run(
-        entry(`
-        const pool = ExAllocatePool2(POOL_FLAG_NON_PAGED, 64, 'tag')!;
-        try { ${call}; DbgPrint('returned'); } catch (e) { DbgPrint('caught ' + String(e).slice(0, 80)); }`),
-      );
+      const s = await runCase(`WDK call: ${call}`);
       const r = s.result;
       // The pool this harness allocates is never freed: that leak is reported at unload for every row.
       const findings = r.violations.filter((v) => v.rule !== 'RESOURCES_LEAKED');
@@ -614,46 +445,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
 
   it('hostile arguments to the DMA routines are findings, not a host that never returns', async () => {
     const t = performance.now();
-    const s = await run(
-      atStart(`
-      const a = adapter()!;
-      const ops = a.DmaOperations;
-      const va = ExAllocatePool2(POOL_FLAG_NON_PAGED, 8192, 'dma')!;
-      const unbuilt = IoAllocateMdl(va, 8192, false, false, null)!; // MmBuildMdlForNonPagedPool never called
-      const built = IoAllocateMdl(va, 8192, false, false, null)!;
-      MmBuildMdlForNonPagedPool(built);
-      const size = ref(0), count = ref(0);
-      const attempts: [string, () => unknown][] = [
-        ['calc unbuilt', () => ops.CalculateScatterGatherList(a, unbuilt, va, 8192, size, count)],
-        ['calc too long', () => ops.CalculateScatterGatherList(a, built, va, 1e12, size, count)],
-        ['calc NaN', () => ops.CalculateScatterGatherList(a, built, NaN, NaN, size, count)],
-        ['calc outside', () => ops.CalculateScatterGatherList(a, built, va - 4096, 100, size, count)],
-        ['get unbuilt', () => ops.GetScatterGatherList(a, Device, unbuilt, va, 8192, () => DbgPrint('list control'), null, true)],
-        ['build unbuilt', () => ops.BuildScatterGatherList(a, Device, unbuilt, va, 8192, () => DbgPrint('list control'), null, true, va, 4096)],
-        ['common NaN', () => ops.AllocateCommonBuffer(a, NaN, ref(0), false)],
-        ['common huge', () => ops.AllocateCommonBuffer(a, 1e300, ref(0), false)],
-        ['free common', () => ops.FreeCommonBuffer(a, NaN, NaN, NaN, false)],
-        ['free registers', () => ops.FreeMapRegisters(a, NaN, NaN)],
-        ['channel NaN', () => ops.AllocateAdapterChannel(a, Device, NaN, () => KeepObject, null)],
-      ];
-      for (const [name, f] of attempts) {
-        try { DbgPrint(name + ' = ' + String(f())); } catch (e) { DbgPrint(name + ' threw ' + e); }
-      }
-      const old = ref(0);
-      KeRaiseIrql(DISPATCH_LEVEL, old);
-      ops.AllocateAdapterChannel(a, Device, 3, (d: DEVICE_OBJECT, i: IRP | null, base: MAP_REGISTER_BASE) => {
-        const length = ref(NaN);
-        DbgPrint('map NaN = ' + ops.MapTransfer(a, built, base, va, length, true) + ' ' + length.value);
-        DbgPrint('map Infinity = ' + ops.MapTransfer(a, built, base, Infinity, ref(Infinity), true));
-        ops.FlushAdapterBuffers(a, built, base, va, NaN, true);
-        ops.FreeMapRegisters(a, base, 3);
-        ops.FreeAdapterChannel(a);
-        return KeepObject;
-      }, null);
-      KeLowerIrql(old.value);
-      ops.PutDmaAdapter(a);
-    `),
-    );
+    const s = await runCase('hostile arguments to the DMA routines');
     expect(performance.now() - t).toBeLessThan(CASE_MS);
     const r = s.result;
     expect(r.bugcheck).toBeNull();
@@ -670,15 +462,7 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
 
   it('a DbgPrint of 10 MB is cut to one console line, quickly', async () => {
     const t = performance.now();
-    const s = await run(
-      entry(`
-      const big = 'x'.repeat(10 * 1024 * 1024);
-      DbgPrint(big);
-      DbgPrint('%s', big);
-      DbgPrint('%999999999d|', 7);
-      DbgPrint('%s%s%s%s', big, big, big, big);
-    `),
-    );
+    const s = await runCase('DbgPrint of 10 MB');
     expect(performance.now() - t).toBeLessThan(2_000);
     expect(s.result.bugcheck).toBeNull();
     expect(s.result.console.map((l) => l.length)).toEqual([4096, 4096, 4096, 4096]);
@@ -686,89 +470,69 @@ export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
   });
 
   it('JSON.parse of a deeply nested string stops the run (0x7F) instead of the host', async () => {
-    const shallow = await run(entry(`DbgPrint(String(JSON.stringify(JSON.parse('['.repeat(200) + ']'.repeat(200))).length));`));
+    const shallow = await runCase('JSON.parse, shallow');
     expect(shallow.result.console).toEqual(['400']);
 
-    for (const body of [
-      `JSON.parse('['.repeat(100000) + ']'.repeat(100000));`,
-      // Catching does not help: the module's stack ran out under QuickJS's own check.
-      `try { JSON.parse('{"a":'.repeat(100000) + '1' + '}'.repeat(100000)); } catch (e) { DbgPrint('caught ' + e); }`,
-      `let a: any = []; for (let i = 0; i < 100000; i++) a = [a]; try { DbgPrint(String(String(a).length)); } catch (e) { DbgPrint('caught ' + e); }`,
-    ]) {
-      const s = await run(entry(body), { limits: { watchdogTicks: 4000 } });
+    // The second catches the error: that does not help, the module's stack ran out under QuickJS's own check.
+    for (const [i, body] of DEEP_NESTINGS.entries()) {
+      // The corpus raises the watchdog to 4,000 ticks for these.
+      const s = await runCase(`deep nesting: ${i + 1}`);
       expect(s.result.bugcheck, body).toMatchObject({ code: BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP, line: 2 });
       expect(s.sandbox.halted).not.toBeNull();
       // The stopped sandbox refuses further routines instead of running on a broken heap.
       expect(() => s.sandbox.enter(1, 0, 0, 0, 0)).toThrow(/STOP 0x0000007F/);
     }
     // The nesting can also come in a routine the kernel calls.
-    const nested = await run(entry(`DriverObject.DriverExtension.AddDevice = () => JSON.parse('['.repeat(100000) + ']'.repeat(100000));`));
+    const nested = await runCase('deep nesting in AddDevice');
     expect(nested.result.bugcheck?.code).toBe(BUGCHECK.UNEXPECTED_KERNEL_MODE_TRAP);
   });
 
   it('redefining WDK globals changes only what the driver itself calls', async () => {
-    const s = await run(`
-export function DriverEntry(DriverObject: DRIVER_OBJECT): NTSTATUS {
-  (globalThis as any).IoCompleteRequest = () => DbgPrint('hijacked IoCompleteRequest');
-  try { (globalThis as any).STATUS_SUCCESS = 1; } catch (e) { (globalThis as any).readOnly = String(e); }
-  try { (globalThis as any).__line = { valueOf() { for (;;) {} } }; } catch {}
-  DriverObject.DriverExtension.AddDevice = (D: DRIVER_OBJECT, Pdo: DEVICE_OBJECT) => {
-    const f = ref<DEVICE_OBJECT | null>(null);
-    IoCreateDevice(D, 0, null, 0, 0, false, f);
-    IoAttachDeviceToDeviceStack(f.value!, Pdo);
-    f.value!.Flags &= ~DO_DEVICE_INITIALIZING;
-    return STATUS_SUCCESS;
-  };
-  // No IRP_MJ_PNP routine: the surface completes the start IRP with its own IoCompleteRequest.
-  return STATUS_SUCCESS;
-}
-`);
+    const s = await runCase('redefined WDK globals');
     expect(s.result.console).toEqual([]);
     expect(s.api.calls.get('IoCompleteRequest')).toBe(1); // the failed START, by the real routine (no REMOVE follows it)
     expect(s.result.checks.find((c) => c.id === 'run')?.message).toContain('IRP_MN_START_DEVICE for floppy0 completed with STATUS_INVALID_DEVICE_REQUEST');
     expect(s.result.bugcheck).toBeNull();
 
-    const next = await run(entry(`DbgPrint('%s %d', typeof IoCompleteRequest, STATUS_SUCCESS);`));
+    const next = await runCase('WDK globals in the next run');
     expect(next.result.console).toEqual(['function 0']);
   });
 
   it("the sandbox's own bindings are hidden, and __line cannot become driver code the host runs", async () => {
-    const hidden = await run(entry(`DbgPrint(['__enter', '__load', 'host', 'rich', 'abi'].map((n) => typeof (globalThis as any)[n]).join(' '));`));
+    const hidden = await runCase("the sandbox's own bindings");
     expect(hidden.result.console).toEqual(['undefined undefined undefined undefined undefined']);
 
     // The host reads __line for every finding and bug check: an accessor there would run the driver inside the host.
-    const source = `Object.defineProperty(globalThis, '__line', { get() { return READ_PORT_UCHAR(1e300); }, set(v: unknown) {}, configurable: true });
-export function DriverEntry(): NTSTATUS { return STATUS_SUCCESS; }
-`;
+    const source = sourceOf('__line as an accessor');
     const attempt = runScenario({ scenario, source, file: 'driver.ts', seed: 1, limits: LIMITS });
     await expect(attempt).rejects.toBeInstanceOf(SandboxLoadError);
     await expect(attempt).rejects.toThrow('TypeError: property is not configurable');
 
-    const nonNumber = await run(entry(`((globalThis as any).__line = { valueOf() { for (;;) {} } }, READ_PORT_UCHAR(1e300));`));
+    const nonNumber = await runCase('__line as a value that loops');
     expect(nonNumber.result.violations.map((v) => ({ ...v, message: detailOf(v) }))).toEqual([{ rule: 'INVALID_ARGUMENT', message: 'READ_PORT_UCHAR: port 1e+300 is not an I/O port (0–0xFFFF)', line: null }]);
   });
 
   it('catastrophic regular-expression backtracking is stopped by the watchdog', async () => {
     const t = performance.now();
-    const s = await run(entry(`DbgPrint(String(/^(a+)+$/.test('a'.repeat(64) + 'b')));`));
+    const s = await runCase('catastrophic regular-expression backtracking');
     expect(performance.now() - t).toBeLessThan(CASE_MS);
     expect(s.result.bugcheck).toMatchObject({ code: BUGCHECK.DPC_WATCHDOG_VIOLATION, line: 2 });
   });
 
   it('a loop of host calls (polling a port forever) is stopped by the watchdog', async () => {
     const t = performance.now();
-    const s = await run(entry(`for (;;) READ_PORT_UCHAR(0x3f4);`));
+    const s = await runCase('polling a port forever');
     expect(performance.now() - t).toBeLessThan(CASE_MS);
     expect(s.result.bugcheck).toMatchObject({ code: BUGCHECK.DPC_WATCHDOG_VIOLATION, line: 2 });
     expect(s.result.stats.apiCalls).toBeGreaterThan(1000);
   });
 
   it("the module's top-level code is held to the same watchdog, and a bad throw there is a load error", async () => {
-    const loop = await run(`let n = 0;\nfor (;;) n++; // TOP\nexport function DriverEntry(): NTSTATUS { return STATUS_SUCCESS; }\n`);
+    const loop = await runCase('infinite loop at the top level');
     expect(loop.result.bugcheck).toMatchObject({ code: BUGCHECK.DPC_WATCHDOG_VIOLATION, line: 2 });
 
-    for (const value of ['null', `{ get message() { throw 1; } }`, `Promise.resolve(1)`]) {
-      const attempt = runScenario({ scenario, source: `throw ${value};\nexport function DriverEntry() { return 0; }\n`, file: 'driver.ts', seed: 1, limits: LIMITS });
+    for (const value of TOP_LEVEL_THROWS) {
+      const attempt = runScenario({ scenario, source: sourceOf(`thrown at the top level: ${value}`), file: 'driver.ts', seed: 1, limits: LIMITS });
       await expect(attempt, value).rejects.toBeInstanceOf(SandboxLoadError);
     }
   });
