@@ -4,7 +4,7 @@ import { CatalogProblem, LabDetail, LabId, LabSummary } from './lab';
 import { LabProgress, ProgressFile, Settings, SettingsChange } from './progress';
 import { OpenScenarioRequest, PlaygroundList, ScenarioDetail, ScenarioId } from './playground';
 import { RunExportCancelRequest, RunExportRequest, RunExportResponse } from './traceExport';
-import { Empty, RunControlRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
+import { Empty, RunControlRequest, RunPrepareRequest, RunMemoryRequest, RunMemoryResponse, RunSetRequest, RunSignalsRequest, RunSignalsResponse, RunStartRequest, RunStartResponse, RunTimelineRequest, RunTimelineResponse, RunTraceRequest, RunTraceResponse, type ApiEventName, type ApiEvents } from './run';
 
 // The typed API between the renderer and main, defined once. Electron's IPC and the
 // web host's WebSocket carry the same requests; main validates each request against
@@ -25,6 +25,8 @@ export const api = {
   },
   /** Starts a driver on a lab's scenario; its stops, states and end come as 'run.event'. */
   'run.start': { request: RunStartRequest, response: RunStartResponse },
+  /** The driver as it stands while the person types: a spare worker compiles it, so that Run need not. */
+  'run.prepare': { request: RunPrepareRequest, response: Empty },
   /** Go on, step, pause, step back or stop. */
   'run.control': { request: RunControlRequest, response: Empty },
   /** New breakpoints or speed, at any time. */

@@ -29,6 +29,9 @@ export const RunStartRequest = z
   })
   .refine((r) => (r.labId === undefined) !== (r.scenarioId === undefined), { message: 'name either a labId or a scenarioId, not both', path: ['labId'] });
 
+/** The driver as the person has it now, before they press Run. */
+export const RunPrepareRequest = z.strictObject({ source: Source });
+
 export const RunAction = z.enum(['continue', 'step-line', 'step-event', 'step-interrupt', 'pause', 'step-back', 'stop']);
 export type RunAction = z.infer<typeof RunAction>;
 

@@ -23,6 +23,7 @@ const fake = (over: Partial<ApiHandlers> = {}): ApiHandlers => ({
   'labs.list': async () => ({ labs: [], problems: [] }),
   'labs.get': async () => detail,
   'run.start': async () => ({ runId: 1 }),
+  'run.prepare': async () => ({}),
   'run.control': async () => ({}),
   'run.set': async () => ({}),
   'run.trace': async () => ({ total: 0, from: 0, rows: [] }),

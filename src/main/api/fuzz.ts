@@ -174,6 +174,8 @@ export function template(channel: ApiChannel): Record<string, unknown> {
       return { id: labId };
     case 'run.start':
       return { labId, source: 'export function DriverEntry() { return 0; }', breakpoints: [1, 2], stopAtStart: false, speed: 0, seed: 1 };
+    case 'run.prepare':
+      return { source: 'export function DriverEntry() { return 0; }' };
     case 'run.control':
       return { runId: 1, action: 'continue' };
     case 'run.set':

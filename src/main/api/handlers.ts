@@ -52,6 +52,10 @@ export function createApiHandlers({ catalog, playground, runs, progress }: ApiSe
       return catalog.get(id);
     },
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
+    'run.prepare': async ({ source }) => {
+      runs.compileAhead(source);
+      return {};
+    },
     'playground.list': () => playground.list(),
     'playground.get': ({ id }) => playground.get(id),
     'playground.open': ({ fileName, text }) => playground.open(fileName, text),

@@ -201,6 +201,30 @@ describe('a debug run', () => {
     expect(reply.kind).toBe('load-error');
   }, 60_000);
 
+  it('runs the driver it is given in a spare that compiled others ahead, as a fresh worker runs it', async () => {
+    const broken = 'export function DriverEntry(: number {}';
+    // A debug run takes a spare when the pool has one ready, and starts a fresh worker otherwise.
+    const finish = (p: WorkerPool, source: string) =>
+      new Promise<Extract<DebugEvent, { kind: 'finished' }>['reply']>((resolve) => {
+        DebugRun.start({ ...request, source }, { breakpoints: [], stopAtStart: false, speed: 0 }, p, (e) => {
+          if (e.kind === 'finished') resolve(e.reply);
+        });
+      });
+    const fresh = { solution: await finish(pool, source), broken: await finish(pool, broken) };
+    expect(fresh.solution.kind === 'result' && fresh.solution.result.ok).toBe(true);
+    expect(fresh.broken.kind).toBe('load-error');
+    const ahead = new WorkerPool(workerPath, 1, 1);
+    ahead.compileAhead({ source: broken, file: request.file });
+    ahead.prepare();
+    ahead.compileAhead({ source, file: request.file });
+    ahead.compileAhead({ source: source.replace('DriverEntry', 'DriverEntryNot'), file: request.file });
+    expect(await finish(ahead, source)).toEqual(fresh.solution);
+    ahead.prepare();
+    ahead.compileAhead({ source: broken, file: request.file });
+    expect(await finish(ahead, broken)).toEqual(fresh.broken);
+    ahead.close();
+  }, 90_000);
+
   it('ends a worker that stops answering and reports the run as failed, never hanging the app', async () => {
     // A stand-in worker that takes the request and then never says a word.
     const hung = join(mkdtempSync(join(tmpdir(), 'dmalab-hung-')), 'hung.mjs');

@@ -14,7 +14,7 @@ import { CONTROL, EXPORT_PROGRESS_MS, type DebugReport, type DebugSetup, type Tr
 import { EXPORTERS } from '../../sim/trace/exporters';
 import { TraceRecorder } from '../../sim/trace/recorder';
 import { writeTraceFile } from './traceFile';
-import type { SimulationReply, SimulationRequest } from './simulation';
+import type { CompileAhead, SimulationReply, SimulationRequest, SpareMessage } from './simulation';
 
 // One simulation, in a worker thread of its own (DESIGN.md, "The app"): the driver's
 // sandbox grows this thread's memory, and a runaway one takes only this thread down.
@@ -80,7 +80,7 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
     return { address: q.address, bytes: memory && end > q.address ? [...memory.read(q.address, end - q.address)] : [] };
   };
   // A driver that does not compile never starts: no machine is shown for it.
-  const compiled = compileDriver(request.source, request.file, true, true);
+  const compiled = compileForDebug(request.source, request.file);
   if (isCompileErrors(compiled)) return { kind: 'load-error', message: `${request.file} does not compile`, compileErrors: compiled };
   let result;
   try {
@@ -132,12 +132,23 @@ function exportTrace(q: TraceExportMessage, trace: TraceRecorder, context: Trace
   }
 }
 
+/** A driver as a debug run compiles it (with line marks and steps); the sandbox's load finds it compiled. */
+const compileForDebug = (source: string, file: string) => compileDriver(source, file, true, true);
+
+interface WarmData {
+  warm: true;
+  rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null;
+  /** The driver the person has now (WorkerPool.compileAhead), if any. */
+  ahead: CompileAhead | null;
+}
+
 /**
  * A warm worker (see workerPool.ts) loads the compiler, rehearses a short run of the lab the
  * person has open (so that the simulator's code is compiled by the JIT), and makes its sandbox
- * before it is given a request, so that a run the person starts begins at once.
+ * before it is given a request, so that a run the person starts begins at once. While it
+ * waits it compiles the driver the person is writing, each version as it comes.
  */
-async function warmUp(rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null): Promise<SimulationRequest> {
+async function warmUp({ rehearsal, ahead }: WarmData): Promise<SimulationRequest> {
   compileDriver('export function DriverEntry() { return 0; }', 'warm.ts', true, true);
   Sandbox.warm();
   if (rehearsal) {
@@ -155,14 +166,25 @@ async function warmUp(rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | nu
     }).catch(() => undefined);
   }
   warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
+  if (ahead) compileForDebug(ahead.source, ahead.file);
   parentPort!.postMessage({ kind: 'ready' });
-  return new Promise((resolve) => parentPort!.once('message', (request: SimulationRequest) => resolve(request)));
+  return new Promise((resolve) => {
+    const take = (message: SpareMessage) => {
+      if ('kind' in message) {
+        compileForDebug(message.source, message.file);
+        return;
+      }
+      parentPort!.off('message', take);
+      resolve(message);
+    };
+    parentPort!.on('message', take);
+  });
 }
 
 let warmSandbox: Sandbox | undefined;
 
-const data = workerData as SimulationRequest | { warm: true; rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null };
-('warm' in data ? warmUp(data.rehearsal) : Promise.resolve(data))
+const data = workerData as SimulationRequest | WarmData;
+('warm' in data ? warmUp(data) : Promise.resolve(data))
   .then((request) => main(request))
   .then(
   (reply) => parentPort!.postMessage(reply),

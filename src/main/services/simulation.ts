@@ -30,6 +30,15 @@ export interface SimulationRequest {
   debug?: DebugSetup;
 }
 
+/** A driver for a spare worker to compile while it waits for its run (WorkerPool.compileAhead). */
+export interface CompileAhead {
+  source: string;
+  file: string;
+}
+
+/** What a spare worker is posted while it waits: a driver to compile ahead, or at last its run. */
+export type SpareMessage = ({ kind: 'compile' } & CompileAhead) | SimulationRequest;
+
 /** What became of the trace export: the file written, or why not (nothing is left under the name). */
 export type TraceOutcome = { path: string; events: number; bytes: number } | { error: string };
 

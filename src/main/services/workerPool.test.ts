@@ -9,13 +9,22 @@ import { WorkerPool } from './workerPool';
 // once, the order, the spare, and what a crashed or hung worker leaves behind.
 
 const STAND_IN = `import { parentPort, workerData } from 'node:worker_threads';
+// The drivers a spare was given to compile ahead, in order (the one it was made with first).
+const compiled = workerData?.ahead ? [workerData.ahead.file + ':' + workerData.ahead.source] : [];
 const go = (request, warm) => {
   if (request.source === 'crash') throw new Error('the driver took the worker down');
   if (request.source === 'hang') for (;;);
-  setTimeout(() => parentPort.postMessage({ kind: 'result', result: { seed: request.seed, warm } }), 40);
+  const result = { seed: request.seed, warm, ...(compiled.length > 0 ? { compiled } : {}) };
+  setTimeout(() => parentPort.postMessage({ kind: 'result', result }), 40);
 };
-if (workerData?.warm) parentPort.once('message', (request) => go(request, true));
-else go(workerData, false);
+if (workerData?.warm) {
+  const take = (message) => {
+    if (message.kind === 'compile') return void compiled.push(message.file + ':' + message.source);
+    parentPort.off('message', take);
+    go(message, true);
+  };
+  parentPort.on('message', take);
+} else go(workerData, false);
 `;
 
 const script = join(mkdtempSync(join(tmpdir(), 'dmalab-pool-')), 'standIn.mjs');
@@ -60,6 +69,23 @@ describe('the worker pool', () => {
     // It did not wait for the queue: the second batch run is still to finish.
     expect(pool.mostAtOnce).toBe(2);
     await Promise.all(batch);
+    pool.close();
+  });
+
+  it('hands the driver being written to every spare, once per version, and to the spares made later', async () => {
+    const pool = new WorkerPool(script, 2, 2);
+    pool.compileAhead({ source: 'v1', file: 'driver.ts' });
+    pool.prepare(); // the stand-in never says it is ready: one spare, warming
+    pool.compileAhead({ source: 'v2', file: 'driver.ts' });
+    pool.compileAhead({ source: 'v2', file: 'driver.ts' });
+    pool.compileAhead({ source: 'v3', file: 'driver.ts' });
+    const first = await pool.run(request(1, 'v3'), {}, 'interactive');
+    expect(first).toEqual({ kind: 'result', result: { seed: 1, warm: true, compiled: ['driver.ts:v1', 'driver.ts:v2', 'driver.ts:v3'] } });
+    // A spare made now starts from the newest version; a version it has already is not sent again.
+    pool.prepare();
+    pool.compileAhead({ source: 'v3', file: 'driver.ts' });
+    const second = await pool.run(request(2, 'v3'), {}, 'interactive');
+    expect(second).toEqual({ kind: 'result', result: { seed: 2, warm: true, compiled: ['driver.ts:v3'] } });
     pool.close();
   });
 });

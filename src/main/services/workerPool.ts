@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { RESOURCE_LIMITS, runSimulation, type SimulationOptions, type SimulationReply, type SimulationRequest } from './simulation';
+import { type CompileAhead, RESOURCE_LIMITS, type SpareMessage, runSimulation, type SimulationOptions, type SimulationReply, type SimulationRequest } from './simulation';
 
 // The simulation workers (DESIGN.md, "The app"): one worker thread per running simulation,
 // as many at once as the machine has cores, every run in a fresh worker so that a crashed or
@@ -20,6 +20,8 @@ export class WorkerPool {
    * that the simulator's code for its devices is compiled by the time they press Run.
    */
   rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null = null;
+  /** The driver the next interactive run is likely to be (compileAhead): every spare compiles it. */
+  private ahead: CompileAhead | null = null;
   /** Warm workers, oldest first; the last may still be warming. */
   private readonly spares: Worker[] = [];
   private warming: Worker | null = null;
@@ -75,7 +77,7 @@ export class WorkerPool {
    */
   prepare(): void {
     if (this.warming !== null || this.spares.length >= this.spareCount) return;
-    const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal }, resourceLimits: RESOURCE_LIMITS });
+    const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal, ahead: this.ahead }, resourceLimits: RESOURCE_LIMITS });
     worker.unref();
     const forget = () => {
       const i = this.spares.indexOf(worker);
@@ -92,6 +94,16 @@ export class WorkerPool {
     });
     this.spares.push(worker);
     this.warming = worker;
+  }
+
+  /**
+   * The driver the person is writing: the spares compile it while they wait (simWorker.ts keeps
+   * the last few compilations), and so do spares made later, so that a run of it need not.
+   */
+  compileAhead(driver: CompileAhead): void {
+    if (this.ahead?.source === driver.source && this.ahead.file === driver.file) return;
+    this.ahead = driver;
+    for (const spare of this.spares) spare.postMessage({ kind: 'compile', ...driver } satisfies SpareMessage);
   }
 
   /** Ends the spares (the app is closing). Runs going on end with their owners. */
