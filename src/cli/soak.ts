@@ -259,6 +259,7 @@ export async function runSoak(args: string[], context: CliContext): Promise<numb
         try {
           // The person opens the lab: its text, its progress, its hints.
           await call('labs.get', { id: lab.id });
+          await call('run.prepare', { labId: lab.id, source: lab.source });
           await call('progress.lab', { labId: lab.id });
           await call('progress.hints', { labId: lab.id });
           const stepped = n % STEP_EVERY === 0;

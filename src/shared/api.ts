@@ -25,7 +25,7 @@ export const api = {
   },
   /** Starts a driver on a lab's scenario; its stops, states and end come as 'run.event'. */
   'run.start': { request: RunStartRequest, response: RunStartResponse },
-  /** The driver as it stands while the person types: a spare worker compiles it, so that Run need not. */
+  /** The lab open and its driver as it stands (a lab shown, typing settled): the spare workers get ready for its run. */
   'run.prepare': { request: RunPrepareRequest, response: Empty },
   /** Go on, step, pause, step back or stop. */
   'run.control': { request: RunControlRequest, response: Empty },

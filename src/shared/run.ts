@@ -15,6 +15,13 @@ const Source = z.string().max(1024 * 1024);
 const Speed = z.number().min(0).max(1_000_000);
 const RunId = z.number().int().min(1);
 
+/** The seed of a run that names none (the app's Run button). */
+export const DEFAULT_RUN_SEED = 1;
+
+/** Exactly one of a request's labId and scenarioId. */
+const oneTarget = (r: { labId?: string; scenarioId?: string }) => (r.labId === undefined) !== (r.scenarioId === undefined);
+const ONE_TARGET = { message: 'name either a labId or a scenarioId, not both', path: ['labId'] };
+
 /** A driver on a lab's scenario (labId: the run is an attempt at the lab) or on a playground scenario (scenarioId). */
 export const RunStartRequest = z
   .strictObject({
@@ -25,12 +32,12 @@ export const RunStartRequest = z
     /** Stop before DriverEntry, to set breakpoints or step from the first line. */
     stopAtStart: z.boolean().default(false),
     speed: Speed.default(0),
-    seed: z.number().int().min(1).max(2 ** 31).default(1),
+    seed: z.number().int().min(1).max(2 ** 31).default(DEFAULT_RUN_SEED),
   })
-  .refine((r) => (r.labId === undefined) !== (r.scenarioId === undefined), { message: 'name either a labId or a scenarioId, not both', path: ['labId'] });
+  .refine(oneTarget, ONE_TARGET);
 
-/** The driver as the person has it now, before they press Run. */
-export const RunPrepareRequest = z.strictObject({ source: Source });
+/** The lab (or playground scenario) the person has open, and its driver as it stands, before they press Run. */
+export const RunPrepareRequest = z.strictObject({ labId: LabId.optional(), scenarioId: ScenarioId.optional(), source: Source }).refine(oneTarget, ONE_TARGET);
 
 export const RunAction = z.enum(['continue', 'step-line', 'step-event', 'step-interrupt', 'pause', 'step-back', 'stop']);
 export type RunAction = z.infer<typeof RunAction>;

@@ -175,7 +175,7 @@ export function template(channel: ApiChannel): Record<string, unknown> {
     case 'run.start':
       return { labId, source: 'export function DriverEntry() { return 0; }', breakpoints: [1, 2], stopAtStart: false, speed: 0, seed: 1 };
     case 'run.prepare':
-      return { source: 'export function DriverEntry() { return 0; }' };
+      return { labId, source: 'export function DriverEntry() { return 0; }' };
     case 'run.control':
       return { runId: 1, action: 'continue' };
     case 'run.set':

@@ -46,14 +46,11 @@ export interface ApiServices {
 export function createApiHandlers({ catalog, playground, runs, progress }: ApiServices): ApiHandlers {
   return {
     'labs.list': () => catalog.list(),
-    'labs.get': ({ id }) => {
-      // A lab is open: a run of it may come next.
-      runs.prepareSoon(id);
-      return catalog.get(id);
-    },
+    // Not a sign that the lab is open: the page reads the others ahead too (run.prepare says which is).
+    'labs.get': ({ id }) => catalog.get(id),
     'run.start': async (request, client) => ({ runId: await runs.start(request, client) }),
-    'run.prepare': async ({ source }) => {
-      runs.compileAhead(source);
+    'run.prepare': async (request) => {
+      runs.prepareFor(request);
       return {};
     },
     'playground.list': () => playground.list(),

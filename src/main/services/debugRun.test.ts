@@ -201,7 +201,7 @@ describe('a debug run', () => {
     expect(reply.kind).toBe('load-error');
   }, 60_000);
 
-  it('runs the driver it is given in a spare that compiled others ahead, as a fresh worker runs it', async () => {
+  it('runs the driver it is given in a spare that compiled others or built a machine ahead, as a fresh worker runs it', async () => {
     const broken = 'export function DriverEntry(: number {}';
     // A debug run takes a spare when the pool has one ready, and starts a fresh worker otherwise.
     const finish = (p: WorkerPool, source: string) =>
@@ -223,7 +223,17 @@ describe('a debug run', () => {
     ahead.compileAhead({ source: broken, file: request.file });
     expect(await finish(ahead, broken)).toEqual(fresh.broken);
     ahead.close();
-  }, 90_000);
+    // A spare that built the machine of the run it expects (a pool of its own, so that no spare
+    // made earlier is taken instead): that run starts from it; another builds its own. Here the
+    // one expected has two IRPs fewer, so a run that took its machine would show it.
+    for (const workload of [request.scenario.workload, request.scenario.workload.slice(0, 3)]) {
+      const built = new WorkerPool(workerPath, 1, 1);
+      built.upcoming = { scenario: { ...request.scenario, workload }, seed: 1, images: {} };
+      built.prepare();
+      expect(await finish(built, source)).toEqual(fresh.solution);
+      built.close();
+    }
+  }, 120_000);
 
   it('ends a worker that stops answering and reports the run as failed, never hanging the app', async () => {
     // A stand-in worker that takes the request and then never says a word.

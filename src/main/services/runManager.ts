@@ -1,4 +1,4 @@
-import type { RunAction, RunEvent, RunMemoryResponse, RunOutcome, RunSignalsResponse, RunTimelineResponse, RunTraceResponse, TraceFilter } from '../../shared/run';
+import { DEFAULT_RUN_SEED, type RunAction, type RunEvent, type RunMemoryResponse, type RunOutcome, type RunSignalsResponse, type RunTimelineResponse, type RunTraceResponse, type TraceFilter } from '../../shared/run';
 import type { ApiParsedRequest } from '../../shared/api';
 import type { ApiClient } from '../api/handlers';
 import { DebugRun, DebugRunError, type DebugEvent } from './debugRun';
@@ -82,17 +82,25 @@ export class RunManager {
     this.preparing.unref();
   }
 
-  /** Spares made from now on rehearse `labId`, unless another lab has been opened meanwhile. */
+  /**
+   * Spares made from now on rehearse `labId` and build the machine of its run at the app's
+   * seed, unless another lab has been opened meanwhile.
+   */
   private async rehearse(labId: string): Promise<void> {
-    const rehearsal = await this.catalog.rehearsal(labId).catch(() => null);
-    if (rehearsal !== null && this.openLab === labId) this.pool.rehearsal = rehearsal;
+    const [rehearsal, inputs] = await Promise.all([this.catalog.rehearsal(labId), this.catalog.runInputs(labId)]).catch(() => [null, null]);
+    if (rehearsal === null || inputs === null || this.openLab !== labId) return;
+    this.pool.rehearsal = rehearsal;
+    this.pool.upcoming = { scenario: inputs.scenario, seed: DEFAULT_RUN_SEED, images: inputs.images };
   }
 
   /**
-   * The driver as the person has it now: the spare workers compile it while they wait, so
-   * that a Run of it starts without compiling (in a small worker, 50–120 ms of TypeScript).
+   * The person has this lab (or playground scenario) open, with this driver: the spares get
+   * ready for its run. They rehearse the lab and build its machine, and compile the driver
+   * while they wait, so that a Run of it starts without compiling (in a small worker, 50–120
+   * ms of TypeScript) or building.
    */
-  compileAhead(source: string): void {
+  prepareFor({ labId, source }: ApiParsedRequest<'run.prepare'>): void {
+    this.prepareSoon(labId);
     this.pool.compileAhead({ source, file: DRIVER_FILE });
   }
 

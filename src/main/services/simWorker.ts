@@ -3,7 +3,7 @@ import type { Scenario } from '../../shared/scenario';
 import { compileDriver, isCompileErrors } from '../../sim/driver/compile';
 import { DEFAULT_LIMITS, Sandbox, SandboxLoadError } from '../../sim/driver/sandbox';
 import { captureRunState } from '../../sim/run/runState';
-import { runScenario, type SessionParts } from '../../sim/run/session';
+import { type PreparedRun, prepareRun, runScenario, type SessionParts } from '../../sim/run/session';
 import { apiNames } from '../../sim/driver/hostApi';
 import { ENTRY_NAMES } from '../../sim/kernel/driverCode';
 import { ExportCancelled, type TraceContext } from '../../sim/trace/export';
@@ -14,7 +14,7 @@ import { CONTROL, EXPORT_PROGRESS_MS, type DebugReport, type DebugSetup, type Tr
 import { EXPORTERS } from '../../sim/trace/exporters';
 import { TraceRecorder } from '../../sim/trace/recorder';
 import { writeTraceFile } from './traceFile';
-import type { CompileAhead, SimulationReply, SimulationRequest, SpareMessage } from './simulation';
+import type { CompileAhead, SimulationReply, SimulationRequest, SpareMessage, UpcomingRun } from './simulation';
 
 // One simulation, in a worker thread of its own (DESIGN.md, "The app"): the driver's
 // sandbox grows this thread's memory, and a runaway one takes only this thread down.
@@ -47,9 +47,25 @@ function runOptions(request: SimulationRequest) {
     source: request.source,
     file: request.file,
     seed: request.seed,
-    images: new Map(Object.entries(request.images).map(([k, v]) => [k, new Uint8Array(v)])),
+    images: imageMap(request.images),
     files: new Map(Object.entries(request.files)),
   };
+}
+
+const imageMap = (images: Record<string, Uint8Array>) => new Map(Object.entries(images).map(([k, v]) => [k, new Uint8Array(v)]));
+
+/** The machine a warm worker built for the run it expected (WarmData.upcoming), with the trace it was built with. */
+let built: { upcoming: UpcomingRun; trace: TraceRecorder; prepared: PreparedRun } | null = null;
+
+/** The machine built ahead, if it is this run's (same scenario, seed and images); used once. */
+function takeBuilt(request: SimulationRequest): { trace: TraceRecorder; prepared: PreparedRun } | null {
+  const b = built;
+  built = null;
+  if (b === null || b.upcoming.seed !== request.seed || JSON.stringify(b.upcoming.scenario) !== JSON.stringify(request.scenario)) return null;
+  const names = Object.keys(b.upcoming.images);
+  if (names.length !== Object.keys(request.images).length) return null;
+  const same = names.every((n) => request.images[n] !== undefined && Buffer.compare(b.upcoming.images[n]!, request.images[n]) === 0);
+  return same ? b : null;
 }
 
 /**
@@ -58,7 +74,9 @@ function runOptions(request: SimulationRequest) {
  */
 async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<SimulationReply> {
   const post = (report: DebugReport) => parentPort!.postMessage(report);
-  const trace = new TraceRecorder('bus');
+  // The machine this worker built while it waited, when the run is the one it expected.
+  const ahead = takeBuilt(request);
+  const trace = ahead?.trace ?? new TraceRecorder('bus');
   let parts: SessionParts | null = null;
   const context = (): TraceContext => ({
     apiNames: parts ? apiNames(parts.api) : [],
@@ -88,6 +106,7 @@ async function runDebug(request: SimulationRequest, setup: DebugSetup): Promise<
       ...runOptions(request),
       trace,
       ...(warmSandbox ? { sandbox: warmSandbox } : {}),
+      ...(ahead ? { prepared: ahead.prepared } : {}),
       debug: {
         host: (p) => {
           parts = p;
@@ -140,15 +159,18 @@ interface WarmData {
   rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null;
   /** The driver the person has now (WorkerPool.compileAhead), if any. */
   ahead: CompileAhead | null;
+  /** The run the person is likely to start (the open lab's), whose machine is built ahead. */
+  upcoming: UpcomingRun | null;
 }
 
 /**
  * A warm worker (see workerPool.ts) loads the compiler, rehearses a short run of the lab the
  * person has open (so that the simulator's code is compiled by the JIT), and makes its sandbox
- * before it is given a request, so that a run the person starts begins at once. While it
- * waits it compiles the driver the person is writing, each version as it comes.
+ * before it is given a request, so that a run the person starts begins at once. It builds the
+ * machine of the run it expects, and while it waits it compiles the driver the person is
+ * writing, each version as it comes.
  */
-async function warmUp({ rehearsal, ahead }: WarmData): Promise<SimulationRequest> {
+async function warmUp({ rehearsal, ahead, upcoming }: WarmData): Promise<SimulationRequest> {
   compileDriver('export function DriverEntry() { return 0; }', 'warm.ts', true, true);
   Sandbox.warm();
   if (rehearsal) {
@@ -167,6 +189,11 @@ async function warmUp({ rehearsal, ahead }: WarmData): Promise<SimulationRequest
   }
   warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
   if (ahead) compileForDebug(ahead.source, ahead.file);
+  if (upcoming) {
+    // As runDebug records a run: at bus detail.
+    const trace = new TraceRecorder('bus');
+    built = { upcoming, trace, prepared: prepareRun({ scenario: upcoming.scenario, seed: upcoming.seed, images: imageMap(upcoming.images), trace }) };
+  }
   parentPort!.postMessage({ kind: 'ready' });
   return new Promise((resolve) => {
     const take = (message: SpareMessage) => {

@@ -36,6 +36,16 @@ export interface CompileAhead {
   file: string;
 }
 
+/**
+ * The run a spare worker expects next: the open lab's scenario and images, at the app's seed.
+ * It builds that machine while it waits, and a run that matches starts from it.
+ */
+export interface UpcomingRun {
+  scenario: Scenario;
+  seed: number;
+  images: Record<string, Uint8Array>;
+}
+
 /** What a spare worker is posted while it waits: a driver to compile ahead, or at last its run. */
 export type SpareMessage = ({ kind: 'compile' } & CompileAhead) | SimulationRequest;
 

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type CompileAhead, RESOURCE_LIMITS, type SpareMessage, runSimulation, type SimulationOptions, type SimulationReply, type SimulationRequest } from './simulation';
+import { type CompileAhead, RESOURCE_LIMITS, type SpareMessage, type UpcomingRun, runSimulation, type SimulationOptions, type SimulationReply, type SimulationRequest } from './simulation';
 
 // The simulation workers (DESIGN.md, "The app"): one worker thread per running simulation,
 // as many at once as the machine has cores, every run in a fresh worker so that a crashed or
@@ -20,6 +20,8 @@ export class WorkerPool {
    * that the simulator's code for its devices is compiled by the time they press Run.
    */
   rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null = null;
+  /** The run the next interactive one is likely to be (the open lab's): spares build its machine ahead. */
+  upcoming: UpcomingRun | null = null;
   /** The driver the next interactive run is likely to be (compileAhead): every spare compiles it. */
   private ahead: CompileAhead | null = null;
   /** Warm workers, oldest first; the last may still be warming. */
@@ -77,7 +79,7 @@ export class WorkerPool {
    */
   prepare(): void {
     if (this.warming !== null || this.spares.length >= this.spareCount) return;
-    const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal, ahead: this.ahead }, resourceLimits: RESOURCE_LIMITS });
+    const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal, ahead: this.ahead, upcoming: this.upcoming }, resourceLimits: RESOURCE_LIMITS });
     worker.unref();
     const forget = () => {
       const i = this.spares.indexOf(worker);

@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LabManifest } from '../../shared/lab';
 import { Scenario } from '../../shared/scenario';
-import { runScenario } from './session';
+import { Random } from '../machine/random';
+import { TraceRecorder } from '../trace/recorder';
+import { prepareRun, runScenario } from './session';
 
 // Every lab in labs/, as a person meets it: the scenario validates, the reference solution
 // passes on 20 seeds, and the starter compiles and runs but fails the checks its lab.yaml
@@ -56,5 +58,42 @@ describe('the labs', () => {
         for (const check of lab.manifest.starterFails ?? []) expect(failed).toContain(check);
       });
     });
+  }
+});
+
+// A warm worker builds the open lab's machine before the person presses Run (prepareRun);
+// the run that starts from it must be the run that builds its own.
+describe('a run from a machine built ahead', () => {
+  const image = (seed: number) => {
+    const random = new Random(seed);
+    const bytes = new Uint8Array(1474560);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = random.nextUint32() & 0xff;
+    return bytes;
+  };
+  const cases: { id: string; seed: number; images?: Map<string, Uint8Array> }[] = [
+    { id: '03-packet-write-coherency', seed: 4, images: new Map([['fdc0', image(7)]]) },
+    { id: '07-autoinit-playback', seed: 2 },
+    { id: '09-scatter-gather', seed: 5 },
+  ];
+  for (const { id, seed, images } of cases) {
+    it(`is the same run: ${id}, seed ${seed}${images ? ', a disk image' : ''}`, async () => {
+      const lab = load(id);
+      const run = async (ahead: boolean) => {
+        const trace = new TraceRecorder('bus');
+        // Each run gets its own copy of the image, as a worker does: a write changes it.
+        const own = images && new Map([...images].map(([k, v]) => [k, v.slice()]));
+        const options = { scenario: lab.scenario, source: lab.read('solution.ts'), file: 'solution.ts', seed, files: lab.files, images: own, trace };
+        const prepared = ahead ? prepareRun(options) : undefined;
+        const session = await runScenario({ ...options, ...(prepared ? { prepared } : {}) });
+        return { result: session.result, events: trace.count, image: own?.get('fdc0') };
+      };
+      const fresh = await run(false);
+      const ahead = await run(true);
+      expect(fresh.result.ok).toBe(true);
+      expect(fresh.events).toBeGreaterThan(1000);
+      expect(ahead.result).toEqual(fresh.result);
+      expect(ahead.events).toBe(fresh.events);
+      expect(ahead.image).toEqual(fresh.image);
+    }, 120_000);
   }
 });

@@ -37,6 +37,11 @@ export interface RunOptions {
   sandbox?: Sandbox;
   trace?: TraceSink;
   /**
+   * The machine built ahead of time for this scenario, seed and images, with this trace
+   * (prepareRun; a warm worker's, for the lab the person has open); built here otherwise.
+   */
+  prepared?: PreparedRun;
+  /**
    * Run under a debugger: the driver is built with a step call at every line, and `host`
    * is made from the run's parts, so that it can show them while the run is stopped.
    */
@@ -80,30 +85,54 @@ interface Stack {
 /** Simulated time allowed for a PnP IRP the driver pends. */
 const PNP_TIMEOUT_NS = 1_000_000_000;
 
-export async function runScenario(options: RunOptions): Promise<Session> {
-  const { scenario, seed } = options;
-  const images = new Map(options.images ?? []);
-  const machine = Machine.fromScenario(scenario, seed, options.trace, images);
+/** What a run starts from: its machine, kernel and workload, built and not yet started. */
+export interface PreparedRun {
+  machine: Machine;
+  kernel: Kernel;
+  io: IoManager;
+  hal: Hal;
+  api: HostApi;
+  items: WorkItem[];
+  /** Each floppy's image as the run found it, for the checks. */
+  originalImages: Map<string, Uint8Array>;
+  /** What the sound devices hear. */
+  signal: Uint8Array;
+  stacks: Stack[];
+}
+
+/**
+ * Builds what a run of the scenario starts from. runScenario does so itself unless it is
+ * handed one built ahead (a warm worker builds the open lab's while it waits): the run is
+ * the same either way, since nothing here depends on when it is built.
+ */
+export function prepareRun({ scenario, seed, images, trace }: Pick<RunOptions, 'scenario' | 'seed' | 'images' | 'trace'>): PreparedRun {
+  const machine = Machine.fromScenario(scenario, seed, trace, new Map(images ?? []));
   const kernel = new Kernel(machine);
   kernel.verifierMode = scenario.verifier;
   const io = new IoManager(kernel);
   const hal = new Hal(kernel, scenario.machine.mapRegisters);
   const api = createHostApi(kernel, io, hal);
-  const sandbox = options.sandbox ?? (await Sandbox.create(options.limits ?? DEFAULT_LIMITS));
   const items = workItems(scenario, seed);
   const originalImages = new Map([...machine.devices].filter(([, d]) => d instanceof Fdc82077).map(([n, d]) => [n, (d as Fdc82077).image.slice()]));
   const signal = captureSignal(items, seed);
   for (const d of machine.devices.values()) if (d instanceof SoundBlaster16) d.setInput(signal);
+  const stacks: Stack[] = scenario.devices.map((d, i) => {
+    const r = deviceResources(d);
+    return { name: deviceName(d, i), pdo: io.createPdo(deviceName(d, i), { ports: r.ports, irq: r.irq, channels: r.channels }), started: false };
+  });
+  return { machine, kernel, io, hal, api, items, originalImages, signal, stacks };
+}
+
+export async function runScenario(options: RunOptions): Promise<Session> {
+  const { scenario, seed } = options;
+  const { machine, kernel, io, hal, api, items, originalImages, signal, stacks } = options.prepared ?? prepareRun(options);
+  const sandbox = options.sandbox ?? (await Sandbox.create(options.limits ?? DEFAULT_LIMITS));
 
   const irps: IrpRecord[] = [];
   /** Each read's buffer as IoCompleteRequest left it. */
   const completedBuffers = new Map<IrpRecord, Uint8Array>();
   /** The work item of each IRP in `irps`: an item that was never issued (no buffer, device not started) has none. */
   const issued: WorkItem[] = [];
-  const stacks: Stack[] = scenario.devices.map((d, i) => {
-    const r = deviceResources(d);
-    return { name: deviceName(d, i), pdo: io.createPdo(deviceName(d, i), { ports: r.ports, irq: r.irq, channels: r.channels }), started: false };
-  });
   const deadline = scenario.timeLimitMs * 1_000_000;
   const problems: string[] = [];
   let bugcheck: BugCheckReport | null = null;

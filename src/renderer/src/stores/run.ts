@@ -119,10 +119,10 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
-  /** The driver as the person has it now: the app compiles it ahead, so that Run starts sooner. */
-  function prepare(source: string): void {
+  /** The lab open and its driver as the person has it now: the app gets ready for its run, so that Run starts sooner. */
+  function prepare(lab: string, source: string): void {
     void useApi()
-      .call('run.prepare', { source })
+      .call('run.prepare', { ...(isScenarioId(lab) ? { scenarioId: lab } : { labId: lab }), source })
       .catch(() => {});
   }
 
