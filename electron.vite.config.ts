@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 import type { Plugin } from 'vite';
+import { compiledGuest } from './vitePlugins';
 
 /**
  * The editor (Monaco and its TypeScript mode) is a dynamic import, so that the page draws
@@ -36,6 +37,7 @@ function preloadEditor(): Plugin {
 // and the simulation worker (out/main/simWorker.js), one per run.
 export default defineConfig({
   main: {
+    plugins: [compiledGuest()],
     build: {
       rolldownOptions: {
         input: {

@@ -64,7 +64,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/**/*.ts', 'src/cli/**/*.ts', 'scripts/**/*.mjs', 'bin/**/*.mjs', 'e2e/**/*.ts', '*.config.{js,ts}'],
+    files: ['src/main/**/*.ts', 'src/cli/**/*.ts', 'scripts/**/*.mjs', 'bin/**/*.mjs', 'e2e/**/*.ts', '*.config.{js,ts}', 'vitePlugins.ts'],
     languageOptions: { globals: globals.node },
   },
   { files: ['src/renderer/**/*.{ts,vue}'], languageOptions: { globals: globals.browser } },

@@ -172,7 +172,6 @@ interface WarmData {
  */
 async function warmUp({ rehearsal, ahead, upcoming }: WarmData): Promise<SimulationRequest> {
   compileDriver('export function DriverEntry() { return 0; }', 'warm.ts', true, true);
-  Sandbox.warm();
   if (rehearsal) {
     // As a debug run goes: recorded at bus detail, under a debugger that never stops, its
     // state taken now and then as if for the panels.

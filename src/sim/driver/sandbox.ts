@@ -5,7 +5,7 @@ import { type DriverCode, Entry } from '../kernel/driverCode';
 import { WDM_CONSTANTS } from '../kernel/wdmConstants';
 import { compileDriver, type CompileError, isCompileErrors, LINE_VARIABLE, STEP_FUNCTION } from './compile';
 import type { HostApi, LeanFunction } from './hostApi';
-import wdmSource from './guest/wdm.ts?raw';
+import preludeCode from './guest/wdm.ts?compiled';
 
 // The driver's sandbox (DESIGN.md, "The sandbox"): QuickJS compiled to WebAssembly, a
 // fresh module per run, so the driver has its own heap and nothing of the host is
@@ -62,15 +62,6 @@ function errorText(error: unknown): { name: string; message: string } {
 type Lean = LeanFunction & { [LEAN]?: LeanFunction };
 const LEAN = Symbol('lean');
 
-let preludeCode: string | null = null;
-function prelude(): string {
-  if (preludeCode === null) {
-    const compiled = compileDriver(wdmSource, 'wdm.ts', false);
-    if (isCompileErrors(compiled)) throw new Error(`the wdm surface does not compile: ${compiled[0]!.message}`);
-    preludeCode = compiled.code;
-  }
-  return preludeCode;
-}
 
 export class SandboxLoadError extends Error {
   constructor(
@@ -104,11 +95,6 @@ export class Sandbox implements DriverCode {
     readonly context: QuickJSContext,
     readonly limits: SandboxLimits,
   ) {}
-
-  /** Compiles the `wdm` surface now rather than at the first load (a warm worker does this while it waits). */
-  static warm(): void {
-    prelude();
-  }
 
   static async create(limits: SandboxLimits = DEFAULT_LIMITS): Promise<Sandbox> {
     const module = await newQuickJSWASMModuleFromVariant(variant);
@@ -331,7 +317,7 @@ export class Sandbox implements DriverCode {
     ctx.setProp(abi, 'Entry', entries);
     entries.dispose();
 
-    const surface = this.evaluate(`(function (exports, host, rich, abi) {\n${prelude()}\n})`, 'wdm.js');
+    const surface = this.evaluate(`(function (exports, host, rich, abi) {\n${preludeCode}\n})`, 'wdm.js');
     this.call(surface, [ctx.global, host, rich, abi]);
     surface.dispose();
     host.dispose();
