@@ -72,10 +72,30 @@ describe('the worker pool', () => {
     pool.close();
   });
 
-  it('hands the driver being written to every spare, once per version, and to the spares made later', async () => {
+  it('warms the spares at once when it has none, so that a run and its shadow both start warm', async () => {
     const pool = new WorkerPool(script, 2, 2);
+    pool.prepare();
+    const [run, shadow] = await Promise.all([pool.run(request(1), {}, 'interactive'), pool.run(request(2), {}, 'interactive')]);
+    expect(run).toEqual({ kind: 'result', result: { seed: 1, warm: true } });
+    expect(shadow).toEqual({ kind: 'result', result: { seed: 2, warm: true } });
+    // While a run goes, spares warm one at a time, and only when none other is: the stand-in
+    // never says it is ready, so after one spare the next run starts cold.
+    const going = pool.run(request(3), {}, 'interactive');
+    pool.prepare();
+    pool.prepare();
+    const [fourth, fifth] = await Promise.all([pool.run(request(4), {}, 'interactive'), pool.run(request(5), {}, 'interactive')]);
+    expect(await going).toEqual({ kind: 'result', result: { seed: 3, warm: false } });
+    expect([fourth, fifth]).toEqual([
+      { kind: 'result', result: { seed: 4, warm: true } },
+      { kind: 'result', result: { seed: 5, warm: false } },
+    ]);
+    pool.close();
+  });
+
+  it('hands the driver being written to every spare, once per version, and to the spares made later', async () => {
+    const pool = new WorkerPool(script, 2, 1);
     pool.compileAhead({ source: 'v1', file: 'driver.ts' });
-    pool.prepare(); // the stand-in never says it is ready: one spare, warming
+    pool.prepare(); // the stand-in never says it is ready: the spare is warming
     pool.compileAhead({ source: 'v2', file: 'driver.ts' });
     pool.compileAhead({ source: 'v2', file: 'driver.ts' });
     pool.compileAhead({ source: 'v3', file: 'driver.ts' });

@@ -24,9 +24,9 @@ export class WorkerPool {
   upcoming: UpcomingRun | null = null;
   /** The driver the next interactive run is likely to be (compileAhead): every spare compiles it. */
   private ahead: CompileAhead | null = null;
-  /** Warm workers, oldest first; the last may still be warming. */
+  /** Warm workers, oldest first; the last ones may still be warming. */
   private readonly spares: Worker[] = [];
-  private warming: Worker | null = null;
+  private readonly warming = new Set<Worker>();
   private peak = 0;
 
   constructor(
@@ -74,28 +74,35 @@ export class WorkerPool {
   }
 
   /**
-   * Gets spare workers ready (compiler loaded, sandbox made) for the next interactive runs, one
-   * after another so that warming never takes more than one core. They do not keep the process alive.
+   * Gets spare workers ready (compiler loaded, sandbox made) for the next interactive runs. With
+   * none at all and nothing running (a lab just opened) they warm at once, so that a run's
+   * shadow (its step back) has one as soon as the run has; otherwise one warms when no other
+   * is, so that warming never takes more than one core from a run. They do not keep the
+   * process alive.
    */
   prepare(): void {
-    if (this.warming !== null || this.spares.length >= this.spareCount) return;
+    const idle = this.spares.length === 0 && this.busy === 0;
+    const wanted = idle ? this.spareCount : this.warming.size === 0 && this.spares.length < this.spareCount ? 1 : 0;
+    for (let i = 0; i < wanted; i++) this.warmOne();
+  }
+
+  private warmOne(): void {
     const worker = new Worker(this.workerPath, { workerData: { warm: true, rehearsal: this.rehearsal, ahead: this.ahead, upcoming: this.upcoming }, resourceLimits: RESOURCE_LIMITS });
     worker.unref();
     const forget = () => {
       const i = this.spares.indexOf(worker);
       if (i >= 0) this.spares.splice(i, 1);
-      if (this.warming === worker) this.warming = null;
+      this.warming.delete(worker);
     };
     worker.once('error', forget);
     worker.once('exit', forget);
-    // simWorker.ts says 'ready' once warm: then the next may start.
+    // simWorker.ts says 'ready' once warm: then the next may start, when none other is warming.
     worker.once('message', () => {
-      if (this.warming !== worker) return;
-      this.warming = null;
-      this.prepare();
+      if (!this.warming.delete(worker)) return;
+      if (this.warming.size === 0) this.prepare();
     });
     this.spares.push(worker);
-    this.warming = worker;
+    this.warming.add(worker);
   }
 
   /**
@@ -112,12 +119,12 @@ export class WorkerPool {
   close(): void {
     for (const spare of this.spares) void spare.terminate();
     this.spares.length = 0;
-    this.warming = null;
+    this.warming.clear();
   }
 
   private takeSpare(): Worker | undefined {
     const spare = this.spares.shift();
-    if (spare === this.warming) this.warming = null;
+    if (spare) this.warming.delete(spare);
     // The next spare warms once this run is under way, not while it starts: on a small
     // machine the two would share a core.
     setTimeout(() => this.prepare(), REPLACE_AFTER_MS).unref();
