@@ -154,6 +154,15 @@ function exportTrace(q: TraceExportMessage, trace: TraceRecorder, context: Trace
 /** A driver as a debug run compiles it (with line marks and steps); the sandbox's load finds it compiled. */
 const compileForDebug = (source: string, file: string) => compileDriver(source, file, true, true);
 
+/** Compiles ahead a driver the person may run. Whatever goes wrong is left for the run to report (it compiles again). */
+function compileAhead({ source, file }: CompileAhead): void {
+  try {
+    compileForDebug(source, file);
+  } catch {
+    // A driver the compiler itself fails on (its stack, say) takes nothing of this spare with it.
+  }
+}
+
 interface WarmData {
   warm: true;
   rehearsal: Omit<SimulationRequest, 'debug' | 'trace'> | null;
@@ -187,7 +196,7 @@ async function warmUp({ rehearsal, ahead, upcoming }: WarmData): Promise<Simulat
     }).catch(() => undefined);
   }
   warmSandbox = await Sandbox.create(DEFAULT_LIMITS);
-  if (ahead) compileForDebug(ahead.source, ahead.file);
+  if (ahead) compileAhead(ahead);
   if (upcoming) {
     // As runDebug records a run: at bus detail.
     const trace = new TraceRecorder('bus');
@@ -196,10 +205,7 @@ async function warmUp({ rehearsal, ahead, upcoming }: WarmData): Promise<Simulat
   parentPort!.postMessage({ kind: 'ready' });
   return new Promise((resolve) => {
     const take = (message: SpareMessage) => {
-      if ('kind' in message) {
-        compileForDebug(message.source, message.file);
-        return;
-      }
+      if ('kind' in message) return compileAhead(message);
       parentPort!.off('message', take);
       resolve(message);
     };

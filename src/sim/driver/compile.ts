@@ -110,12 +110,20 @@ const recent = new Map<string, CompiledModule | CompileError[]>();
 const RECENT = 8;
 
 function transpile(source: string, file: string, markLines: boolean, debug: boolean): CompiledModule | CompileError[] {
-  const output = ts.transpileModule(source, {
-    compilerOptions: OPTIONS,
-    fileName: file,
-    reportDiagnostics: true,
-    transformers: markLines ? { before: [lineMarker(debug)] } : {},
-  });
+  let output: ts.TranspileOutput;
+  try {
+    output = ts.transpileModule(source, {
+      compilerOptions: OPTIONS,
+      fileName: file,
+      reportDiagnostics: true,
+      transformers: markLines ? { before: [lineMarker(debug)] } : {},
+    });
+  } catch (error) {
+    // The compiler's parser recurses once per level of nesting: thousands of brackets or
+    // blocks deep, it runs out of stack. That is the driver's doing, and said as such.
+    if (error instanceof RangeError) return [{ file, line: 1, column: 1, message: `the compiler ran out of stack: the code nests too deeply (brackets, calls or blocks thousands of levels deep)` }];
+    throw error;
+  }
   const errors = (output.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) return errors.map((d) => toError(d, file));
   return { code: output.outputText };

@@ -498,6 +498,7 @@ export function DriverEntry(): NTSTATUS { return STATUS_SUCCESS; }
   { name: '__line as a value that loops', source: entry(`((globalThis as any).__line = { valueOf() { for (;;) {} } }, READ_PORT_UCHAR(1e300));`) },
   { name: 'catastrophic regular-expression backtracking', source: entry(`DbgPrint(String(/^(a+)+$/.test('a'.repeat(64) + 'b')));`) },
   { name: 'polling a port forever', source: entry(`for (;;) READ_PORT_UCHAR(0x3f4);`) },
+  { name: 'nesting too deep to compile', source: `const x = ${'['.repeat(100000)}${']'.repeat(100000)};\n` + entry('') },
   { name: 'infinite loop at the top level', source: `let n = 0;\nfor (;;) n++; // TOP\nexport function DriverEntry(): NTSTATUS { return STATUS_SUCCESS; }\n` },
   ...TOP_LEVEL_THROWS.map((value): EscapeCase => ({ name: `thrown at the top level: ${value}`, source: `throw ${value};\nexport function DriverEntry() { return 0; }\n` })),
 ];

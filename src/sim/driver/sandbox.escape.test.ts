@@ -512,6 +512,14 @@ describe('sandbox escape and denial corpus', () => {
     expect(nonNumber.result.violations.map((v) => ({ ...v, message: detailOf(v) }))).toEqual([{ rule: 'INVALID_ARGUMENT', message: 'READ_PORT_UCHAR: port 1e+300 is not an I/O port (0–0xFFFF)', line: null }]);
   });
 
+  it('a driver nested too deeply for the compiler is a compile error that says so, not a crash', async () => {
+    const attempt = runCase('nesting too deep to compile');
+    await expect(attempt).rejects.toBeInstanceOf(SandboxLoadError);
+    const error = (await attempt.catch((e: unknown) => e)) as SandboxLoadError;
+    expect(error.message).toBe('driver.ts does not compile');
+    expect(error.compileErrors).toEqual([{ file: 'driver.ts', line: 1, column: 1, message: 'the compiler ran out of stack: the code nests too deeply (brackets, calls or blocks thousands of levels deep)' }]);
+  });
+
   it('catastrophic regular-expression backtracking is stopped by the watchdog', async () => {
     const t = performance.now();
     const s = await runCase('catastrophic regular-expression backtracking');
