@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'electron-vite';
 import type { Plugin } from 'vite';
-import { compiledGuest } from './vitePlugins';
+import { compiledGuest } from './vitePlugins.ts';
 
 /**
  * The editor (Monaco and its TypeScript mode) is a dynamic import, so that the page draws

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Plugin } from 'vite';
-import { compileDriver, isCompileErrors } from './src/sim/driver/compile';
+import { compileDriver, isCompileErrors } from './src/sim/driver/compile.ts';
 
 const QUERY = '?compiled';
 
