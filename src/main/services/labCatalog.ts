@@ -92,9 +92,14 @@ export class LabCatalog {
   /**
    * A short run of the lab's own solution (its first simulated `ms`), which a spare worker
    * makes while it waits so that the person's first run finds the simulator's code already hot.
+   * `inputs`: the lab's runInputs, when the caller has read them already.
    */
-  async rehearsal(id: string, ms = 200): Promise<{ scenario: Scenario; source: string; file: string; seed: number; images: Record<string, Uint8Array>; files: Record<string, string> }> {
-    const inputs = await this.runInputs(id);
+  async rehearsal(
+    id: string,
+    inputs?: Awaited<ReturnType<LabCatalog['runInputs']>>,
+    ms = 200,
+  ): Promise<{ scenario: Scenario; source: string; file: string; seed: number; images: Record<string, Uint8Array>; files: Record<string, string> }> {
+    inputs ??= await this.runInputs(id);
     const { files } = await this.load(id);
     return { ...inputs, scenario: { ...inputs.scenario, timeLimitMs: Math.min(inputs.scenario.timeLimitMs, ms) }, source: files['solution.ts'], file: 'solution.ts', seed: 1 };
   }

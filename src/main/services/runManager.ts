@@ -70,12 +70,14 @@ export class RunManager {
   /**
    * prepare(), once the window has settled: a worker warming up takes a core for a second or
    * two, which a page still loading its editor would feel on a small machine. Later calls
-   * (another lab opened) change only what the next spares rehearse.
+   * (another lab opened) change only what the next spares rehearse; the same lab again (each
+   * autosave says it) reads nothing.
    */
   prepareSoon(labId?: string, delayMs = 2000): void {
+    const another = labId !== undefined && labId !== this.openLab;
     if (labId !== undefined) this.openLab = labId;
     if (this.preparing !== null) {
-      if (labId !== undefined) void this.rehearse(labId);
+      if (another) void this.rehearse(labId);
       return;
     }
     this.preparing = setTimeout(() => void this.prepare(this.openLab), delayMs);
@@ -87,8 +89,12 @@ export class RunManager {
    * seed, unless another lab has been opened meanwhile.
    */
   private async rehearse(labId: string): Promise<void> {
-    const [rehearsal, inputs] = await Promise.all([this.catalog.rehearsal(labId), this.catalog.runInputs(labId)]).catch(() => [null, null]);
-    if (rehearsal === null || inputs === null || this.openLab !== labId) return;
+    const ready = await this.catalog
+      .runInputs(labId)
+      .then(async (inputs) => ({ inputs, rehearsal: await this.catalog.rehearsal(labId, inputs) }))
+      .catch(() => null);
+    if (ready === null || this.openLab !== labId) return;
+    const { inputs, rehearsal } = ready;
     this.pool.rehearsal = rehearsal;
     this.pool.upcoming = { scenario: inputs.scenario, seed: DEFAULT_RUN_SEED, images: inputs.images };
   }

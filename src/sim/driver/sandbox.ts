@@ -62,7 +62,6 @@ function errorText(error: unknown): { name: string; message: string } {
 type Lean = LeanFunction & { [LEAN]?: LeanFunction };
 const LEAN = Symbol('lean');
 
-
 export class SandboxLoadError extends Error {
   constructor(
     message: string,
